@@ -1,0 +1,105 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/keysmith/keysmith/keystore"
+)
+
+// options are the settings every serving command shares. Each flag has an
+// environment variable, for clients that configure a server by its
+// environment; a flag wins over its variable.
+type options struct {
+	db            string
+	prefix        string
+	pepperFile    string
+	maxLifetime   string
+	keyLimit      int
+	allowedScopes string
+	logLevel      string
+}
+
+func (o *options) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.db, "db", os.Getenv("KEYSMITH_DB"), "SQLite database `path` (env KEYSMITH_DB; default $XDG_DATA_HOME/keysmith/keysmith.db)")
+	fs.StringVar(&o.prefix, "prefix", envOr("KEYSMITH_PREFIX", keystore.DefaultPrefix), "`prefix` of issued keys (env KEYSMITH_PREFIX)")
+	fs.StringVar(&o.pepperFile, "pepper-file", os.Getenv("KEYSMITH_PEPPER_FILE"), "`file` whose contents key the stored digests (env KEYSMITH_PEPPER_FILE)")
+	fs.StringVar(&o.maxLifetime, "max-lifetime", envOr("KEYSMITH_MAX_LIFETIME", "1y"), "longest key lifetime allowed, Nh, Nd or 1y (env KEYSMITH_MAX_LIFETIME)")
+	keyLimit, _ := strconv.Atoi(envOr("KEYSMITH_KEY_LIMIT", strconv.Itoa(keystore.DefaultKeyLimit)))
+	fs.IntVar(&o.keyLimit, "key-limit", keyLimit, "live keys allowed per application (env KEYSMITH_KEY_LIMIT)")
+	fs.StringVar(&o.allowedScopes, "allowed-scopes", os.Getenv("KEYSMITH_ALLOWED_SCOPES"), "comma-separated `scopes` issued keys may carry; empty allows any (env KEYSMITH_ALLOWED_SCOPES)")
+	fs.StringVar(&o.logLevel, "log-level", envOr("KEYSMITH_LOG_LEVEL", "info"), "debug, info, warn or error (env KEYSMITH_LOG_LEVEL)")
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// storeConfig turns the options into the key store's configuration.
+func (o *options) storeConfig() (keystore.Config, error) {
+	cfg := keystore.Config{Path: o.db, Prefix: o.prefix, KeyLimit: o.keyLimit}
+	if cfg.Path == "" {
+		var err error
+		if cfg.Path, err = defaultDBPath(); err != nil {
+			return cfg, err
+		}
+	}
+	maxLifetime, err := keystore.ParseDuration(o.maxLifetime)
+	if err != nil {
+		return cfg, fmt.Errorf("-max-lifetime: %w", err)
+	}
+	cfg.MaxLifetime = maxLifetime
+	if o.keyLimit < 1 {
+		return cfg, errors.New("-key-limit: must be at least 1")
+	}
+	if o.allowedScopes != "" {
+		for _, s := range strings.Split(o.allowedScopes, ",") {
+			cfg.AllowedScopes = append(cfg.AllowedScopes, strings.TrimSpace(s))
+		}
+	}
+	if o.pepperFile != "" {
+		pepper, err := os.ReadFile(o.pepperFile)
+		if err != nil {
+			return cfg, fmt.Errorf("-pepper-file: %w", err)
+		}
+		if len(pepper) < 16 {
+			return cfg, errors.New("-pepper-file: a pepper needs at least 16 bytes")
+		}
+		cfg.Pepper = pepper
+	}
+	return cfg, nil
+}
+
+// defaultDBPath is $XDG_DATA_HOME/keysmith/keysmith.db, or
+// ~/.local/share/keysmith/keysmith.db when XDG_DATA_HOME is not set.
+func defaultDBPath() (string, error) {
+	dir := os.Getenv("XDG_DATA_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("no database path: set --db or KEYSMITH_DB (%w)", err)
+		}
+		dir = filepath.Join(home, ".local", "share")
+	}
+	return filepath.Join(dir, "keysmith", "keysmith.db"), nil
+}
+
+// newLogger writes structured logs to w, which is never standard output:
+// over stdio that carries only protocol messages.
+func (o *options) newLogger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return nil, fmt.Errorf("-log-level: %w", err)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})), nil
+}

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/keysmith/keysmith/keystore"
+	"github.com/keysmith/keysmith/tools"
+)
+
+// runStdio serves MCP over stdin and stdout until stdin closes or ctx ends.
+// The local user who spawned the process is trusted with every tool.
+func runStdio(ctx context.Context, argv []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("keysmith stdio", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o options
+	o.register(fs)
+	if err := fs.Parse(argv); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("stdio: unexpected argument %q", fs.Arg(0))
+	}
+	logger, err := o.newLogger(stderr)
+	if err != nil {
+		return err
+	}
+	cfg, err := o.storeConfig()
+	if err != nil {
+		return err
+	}
+	store, err := keystore.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	logger.Info("serving MCP over stdio", "db", cfg.Path, "version", buildVersion())
+
+	srv := server.NewStdioServer(tools.NewServer(store, buildVersion(), logger))
+	srv.SetErrorLogger(log.New(slogWriter{logger}, "", 0))
+	srv.SetContextFunc(func(ctx context.Context) context.Context {
+		return tools.WithCaller(ctx, keystore.Caller{Actor: "stdio"})
+	})
+	err = srv.Listen(ctx, stdin, stdout)
+	if err == nil || ctx.Err() != nil || err == io.EOF {
+		return nil
+	}
+	return err
+}
+
+// slogWriter sends mcp-go's log.Logger lines to the structured log.
+type slogWriter struct{ log *slog.Logger }
+
+func (w slogWriter) Write(p []byte) (int, error) {
+	w.log.Warn("mcp", "msg", string(p))
+	return len(p), nil
+}

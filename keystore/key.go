@@ -1,0 +1,187 @@
+package keystore
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+)
+
+// Key statuses, derived from time at each read.
+const (
+	StatusActive  = "active"
+	StatusExpired = "expired"
+	StatusRevoked = "revoked"
+	StatusAll     = "all"
+)
+
+const (
+	// DefaultApplication holds keys created without naming an application.
+	DefaultApplication = "default"
+	// ReservedApplication holds management keys. The tools never show or
+	// touch it; only a caller bound to it (the admin commands) may.
+	ReservedApplication = "keysmith"
+
+	// DefaultKeyLimit is the number of live keys an application may hold.
+	DefaultKeyLimit = 10
+	// MaxScopes bounds the scopes of one key.
+	MaxScopes = 32
+	// MaxNameLen and MaxReasonLen are in characters, not bytes.
+	MaxNameLen   = 100
+	MaxReasonLen = 200
+)
+
+// Management scopes: what a management key lets its holder do.
+const (
+	ScopeRead   = "keys:read"
+	ScopeWrite  = "keys:write"
+	ScopeRevoke = "keys:revoke"
+)
+
+// ManagementScopes lists every scope a management key may carry.
+var ManagementScopes = []string{ScopeRead, ScopeWrite, ScopeRevoke}
+
+var (
+	applicationRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
+	scopeRE       = regexp.MustCompile(`^[a-z0-9][a-z0-9:._-]{0,63}$`)
+)
+
+// Key is an API key as every caller may see it. The secret is not part of
+// it: it exists only in the result of the call that made it.
+type Key struct {
+	ID          string     `json:"id"`
+	Name        string     `json:"name"`
+	Application string     `json:"application"`
+	Scopes      []string   `json:"scopes"`
+	Hint        string     `json:"hint"`
+	Status      string     `json:"status"`
+	CreatedAt   time.Time  `json:"created_at"`
+	ExpiresAt   time.Time  `json:"expires_at"`
+	RevokedAt   *time.Time `json:"revoked_at,omitempty"`
+	LastUsedAt  *time.Time `json:"last_used_at,omitempty"`
+	RotatedFrom string     `json:"rotated_from,omitempty"`
+	ReplacedBy  string     `json:"replaced_by,omitempty"`
+}
+
+// status derives a key's status at now: revoked once revoked_at has passed,
+// else expired once expires_at has passed, else active. A key in a rotation
+// grace period has a future revoked_at and so is still active.
+func status(now, expiresAt time.Time, revokedAt *time.Time) string {
+	switch {
+	case revokedAt != nil && !revokedAt.After(now):
+		return StatusRevoked
+	case !expiresAt.After(now):
+		return StatusExpired
+	}
+	return StatusActive
+}
+
+// Caller is who makes a call: the actor written to the audit trail, and the
+// one application it is bound to, if any. An unbound caller sees every
+// application but the reserved one.
+type Caller struct {
+	Actor       string
+	Application string
+}
+
+// sees reports whether the caller may see keys of the application.
+func (c Caller) sees(application string) bool {
+	if c.Application != "" {
+		return application == c.Application
+	}
+	return application != ReservedApplication
+}
+
+// application resolves the application argument of a call: the caller's
+// bound application or the default when none is named.
+func (c Caller) application(named string) (string, error) {
+	if named == "" {
+		if c.Application != "" {
+			return c.Application, nil
+		}
+		return DefaultApplication, nil
+	}
+	if err := checkApplication(named); err != "" {
+		return "", Invalid(FieldError{"application", err})
+	}
+	if named == ReservedApplication && c.Application != ReservedApplication {
+		return "", Invalid(FieldError{"application", `"keysmith" is reserved for management keys`})
+	}
+	if c.Application != "" && named != c.Application {
+		return "", Errorf(EForbidden, "this management key is bound to application %q and cannot act on %q", c.Application, named)
+	}
+	return named, nil
+}
+
+func checkApplication(s string) string {
+	if !applicationRE.MatchString(s) {
+		return "must be 1 to 63 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit"
+	}
+	return ""
+}
+
+// checkText validates free text: valid UTF-8, no control characters, at most
+// max characters. It returns "" when s is fine.
+func checkText(s string, max int) string {
+	if !utf8.ValidString(s) {
+		return "must be valid UTF-8"
+	}
+	if n := utf8.RuneCountInString(s); n > max {
+		return fmt.Sprintf("must be at most %d characters (got %d)", max, n)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return "must not contain control characters"
+		}
+	}
+	return ""
+}
+
+func checkName(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "required: a short label that says what the key is for, such as \"ci-deploy\""
+	}
+	return checkText(s, MaxNameLen)
+}
+
+// checkScopes validates scopes for a key of the application. allowed, when
+// not empty, is the operator's list of scopes issued keys may carry.
+func checkScopes(scopes []string, application string, allowed []string) string {
+	if len(scopes) > MaxScopes {
+		return fmt.Sprintf("at most %d scopes (got %d)", MaxScopes, len(scopes))
+	}
+	if application == ReservedApplication {
+		allowed = ManagementScopes
+	}
+	seen := make(map[string]bool, len(scopes))
+	for _, s := range scopes {
+		if !scopeRE.MatchString(s) {
+			return fmt.Sprintf("%q is not a scope: want 1 to 64 characters of a-z, 0-9, ':', '.', '_' and '-', starting with a letter or digit", s)
+		}
+		if seen[s] {
+			return fmt.Sprintf("%q is listed twice", s)
+		}
+		seen[s] = true
+		if len(allowed) > 0 && !slices.Contains(allowed, s) {
+			return fmt.Sprintf("%q is not allowed; allowed scopes: %s", s, strings.Join(allowed, ", "))
+		}
+	}
+	return ""
+}
+
+// parseKeyID validates a key id: a UUID in its canonical 36-character form.
+func parseKeyID(s string) (string, error) {
+	if s == "" {
+		return "", Invalid(FieldError{"key_id", "required: the id of the key, as list_api_keys shows it"})
+	}
+	id, err := uuid.Parse(s)
+	if err != nil || len(s) != 36 {
+		return "", Invalid(FieldError{"key_id", "must be a UUID such as 0190a5e4-8c3b-7d2e-9f10-1a2b3c4d5e6f"})
+	}
+	return id.String(), nil
+}
