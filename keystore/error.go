@@ -57,9 +57,12 @@ func Invalid(details ...FieldError) *Error {
 	return &Error{Code: EValidation, Message: msg, Details: details}
 }
 
-// ErrorCode returns the code of err, or INTERNAL for an error that is not an
-// *Error.
+// ErrorCode returns the code of err: "" for nil, INTERNAL for an error that
+// is not an *Error.
 func ErrorCode(err error) string {
+	if err == nil {
+		return ""
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Code
