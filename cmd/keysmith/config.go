@@ -27,15 +27,22 @@ type options struct {
 	logLevel      string
 }
 
-func (o *options) register(fs *flag.FlagSet) {
+func (o *options) register(fs *flag.FlagSet) error {
 	fs.StringVar(&o.db, "db", os.Getenv("KEYSMITH_DB"), "SQLite database `path` (env KEYSMITH_DB; default $XDG_DATA_HOME/keysmith/keysmith.db)")
 	fs.StringVar(&o.prefix, "prefix", envOr("KEYSMITH_PREFIX", keystore.DefaultPrefix), "`prefix` of issued keys (env KEYSMITH_PREFIX)")
 	fs.StringVar(&o.pepperFile, "pepper-file", os.Getenv("KEYSMITH_PEPPER_FILE"), "`file` whose contents key the stored digests (env KEYSMITH_PEPPER_FILE)")
 	fs.StringVar(&o.maxLifetime, "max-lifetime", envOr("KEYSMITH_MAX_LIFETIME", "1y"), "longest key lifetime allowed, Nh, Nd or 1y (env KEYSMITH_MAX_LIFETIME)")
-	keyLimit, _ := strconv.Atoi(envOr("KEYSMITH_KEY_LIMIT", strconv.Itoa(keystore.DefaultKeyLimit)))
-	fs.IntVar(&o.keyLimit, "key-limit", keyLimit, "live keys allowed per application (env KEYSMITH_KEY_LIMIT)")
+	fs.IntVar(&o.keyLimit, "key-limit", keystore.DefaultKeyLimit, "live keys allowed per application (env KEYSMITH_KEY_LIMIT)")
 	fs.StringVar(&o.allowedScopes, "allowed-scopes", os.Getenv("KEYSMITH_ALLOWED_SCOPES"), "comma-separated `scopes` issued keys may carry; empty allows any (env KEYSMITH_ALLOWED_SCOPES)")
 	fs.StringVar(&o.logLevel, "log-level", envOr("KEYSMITH_LOG_LEVEL", "info"), "debug, info, warn or error (env KEYSMITH_LOG_LEVEL)")
+	if v := os.Getenv("KEYSMITH_KEY_LIMIT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("KEYSMITH_KEY_LIMIT=%q: want a whole number", v)
+		}
+		o.keyLimit = n
+	}
+	return nil
 }
 
 func envOr(name, def string) string {
@@ -57,6 +64,9 @@ func (o *options) storeConfig() (keystore.Config, error) {
 	maxLifetime, err := keystore.ParseDuration(o.maxLifetime)
 	if err != nil {
 		return cfg, fmt.Errorf("-max-lifetime: %w", err)
+	}
+	if maxLifetime < keystore.MinLifetime || maxLifetime > keystore.MaxLifetimeCeiling {
+		return cfg, errors.New("-max-lifetime: must be from 1h to 1y")
 	}
 	cfg.MaxLifetime = maxLifetime
 	if o.keyLimit < 1 {

@@ -20,7 +20,9 @@ func runStdio(ctx context.Context, argv []string, stdin io.Reader, stdout, stder
 	fs := flag.NewFlagSet("keysmith stdio", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options
-	o.register(fs)
+	if err := o.register(fs); err != nil {
+		return err
+	}
 	if err := fs.Parse(argv); err != nil {
 		return err
 	}
