@@ -8,9 +8,12 @@ import (
 
 // Audit actions.
 const (
-	ActionCreate = "create"
-	ActionRevoke = "revoke"
-	ActionRotate = "rotate"
+	ActionCreate       = "create"
+	ActionRevoke       = "revoke"
+	ActionRotate       = "rotate"
+	ActionList         = "list"
+	ActionVerify       = "verify"
+	ActionAuthenticate = "authenticate"
 )
 
 // AuditEntry is one row of the append-only audit trail.

@@ -16,6 +16,9 @@ type CreateInput struct {
 	Application string
 	Scopes      []string
 	ExpiresIn   string
+	// BoundApplication binds a management key to one application. Only
+	// keys of the reserved application may have one.
+	BoundApplication string
 }
 
 // Created is a new key with its secret: the one time the secret exists
@@ -29,6 +32,9 @@ type Created struct {
 // already holds its limit of live keys; the check and the insert share one
 // write transaction, so the limit holds under concurrent creates.
 func (s *Store) Create(ctx context.Context, c Caller, in CreateInput) (Created, error) {
+	if err := s.may(ctx, c, ScopeWrite, ActionCreate); err != nil {
+		return Created{}, err
+	}
 	var problems []FieldError
 	if msg := checkName(in.Name); msg != "" {
 		problems = append(problems, FieldError{"name", msg})
@@ -45,6 +51,16 @@ func (s *Store) Create(ctx context.Context, c Caller, in CreateInput) (Created, 
 	}
 	if msg := checkScopes(in.Scopes, app, s.cfg.AllowedScopes); msg != "" {
 		problems = append(problems, FieldError{"scopes", msg})
+	}
+	if in.BoundApplication != "" {
+		switch msg := checkApplication(in.BoundApplication); {
+		case app != ReservedApplication:
+			problems = append(problems, FieldError{"bound_application", "only management keys are bound to an application"})
+		case msg != "":
+			problems = append(problems, FieldError{"bound_application", msg})
+		case in.BoundApplication == ReservedApplication:
+			problems = append(problems, FieldError{"bound_application", `a management key cannot be bound to "keysmith"`})
+		}
 	}
 	lifetime := DefaultLifetime
 	if in.ExpiresIn != "" {
@@ -69,7 +85,7 @@ func (s *Store) Create(ctx context.Context, c Caller, in CreateInput) (Created, 
 		if live >= s.cfg.KeyLimit {
 			return Errorf(ELimit, "application %q already has %d active keys, the most it may hold: revoke one it no longer needs (revoke_api_key), or rotate an existing key (rotate_api_key) instead of creating a new one", app, live)
 		}
-		out, err = s.issue(ctx, tx, Key{Name: in.Name, Application: app, Scopes: in.Scopes}, lifetime)
+		out, err = s.issue(ctx, tx, Key{Name: in.Name, Application: app, Scopes: in.Scopes, BoundApplication: in.BoundApplication}, lifetime)
 		if err != nil {
 			return err
 		}

@@ -45,9 +45,10 @@ func TestOpenMigratesOnceAndKeepsData(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	migrations, _ := migrationFS.ReadDir("migrations")
 	var version int
-	if err := s.reader.QueryRow("PRAGMA user_version").Scan(&version); err != nil || version != 1 {
-		t.Fatalf("user_version %d, %v; want 1", version, err)
+	if err := s.reader.QueryRow("PRAGMA user_version").Scan(&version); err != nil || version != len(migrations) {
+		t.Fatalf("user_version %d, %v; want %d", version, err, len(migrations))
 	}
 	var mode string
 	if err := s.reader.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {

@@ -35,7 +35,7 @@ func (c *clock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-var stdio = Caller{Actor: "stdio"}
+var stdio = Caller{Actor: "stdio", Scopes: ManagementScopes}
 
 // openTest opens a store on a fresh file with a test clock. cfg may set
 // anything but Path and Now.

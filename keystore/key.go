@@ -1,6 +1,7 @@
 package keystore
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"slices"
@@ -66,6 +67,9 @@ type Key struct {
 	LastUsedAt  *time.Time `json:"last_used_at,omitempty"`
 	RotatedFrom string     `json:"rotated_from,omitempty"`
 	ReplacedBy  string     `json:"replaced_by,omitempty"`
+	// BoundApplication is, for a management key, the one application it
+	// acts on ("" for all). The tools never show management keys.
+	BoundApplication string `json:"-"`
 }
 
 // status derives a key's status at now: revoked once revoked_at has passed,
@@ -81,12 +85,29 @@ func status(now, expiresAt time.Time, revokedAt *time.Time) string {
 	return StatusActive
 }
 
-// Caller is who makes a call: the actor written to the audit trail, and the
-// one application it is bound to, if any. An unbound caller sees every
-// application but the reserved one.
+// Caller is who makes a call: the actor written to the audit trail, the one
+// application it is bound to, if any, and the management scopes it holds. An
+// unbound caller sees every application but the reserved one.
 type Caller struct {
 	Actor       string
 	Application string
+	Scopes      []string
+}
+
+// may checks that the caller holds scope before an action. A refusal is
+// written to the audit trail: who tried what they may not do is worth
+// knowing.
+func (s *Store) may(ctx context.Context, c Caller, scope, action string) error {
+	if slices.Contains(c.Scopes, scope) {
+		return nil
+	}
+	err := s.write(ctx, func(tx *tx) error {
+		return tx.audit(ctx, AuditEntry{Actor: c.Actor, Action: action, Application: c.Application, Outcome: EForbidden, Detail: "missing scope " + scope})
+	})
+	if err != nil {
+		return fmt.Errorf("audit refusal: %w", err)
+	}
+	return Errorf(EForbidden, "this management key lacks the %s scope, which %s needs", scope, action)
 }
 
 // sees reports whether the caller may see keys of the application.

@@ -2,8 +2,10 @@ package keystore
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestStatus(t *testing.T) {
@@ -45,7 +47,7 @@ func ptr[T any](v T) *T { return &v }
 func TestReservedApplication(t *testing.T) {
 	s, _ := openTest(t, Config{})
 	ctx := context.Background()
-	admin := Caller{Actor: "cli", Application: ReservedApplication}
+	admin := Caller{Actor: "cli", Application: ReservedApplication, Scopes: ManagementScopes}
 
 	mgmt := mustCreate(t, s, admin, CreateInput{Name: "automation", Scopes: []string{ScopeRead, ScopeWrite}})
 	if mgmt.Key.Application != ReservedApplication || !strings.HasPrefix(mgmt.Secret, ManagementPrefix+"_") || !wellFormed(mgmt.Secret, ManagementPrefix) {
@@ -81,7 +83,7 @@ func TestReservedApplication(t *testing.T) {
 func TestBoundCaller(t *testing.T) {
 	s, _ := openTest(t, Config{})
 	ctx := context.Background()
-	billing := Caller{Actor: "mgmt-key-id", Application: "billing"}
+	billing := Caller{Actor: "mgmt-key-id", Application: "billing", Scopes: ManagementScopes}
 
 	own := mustCreate(t, s, billing, CreateInput{Name: "own"})
 	if own.Key.Application != "billing" {
@@ -107,5 +109,102 @@ func TestBoundCaller(t *testing.T) {
 	trail, _ := s.AuditTrail(ctx)
 	if trail[0].Actor != "mgmt-key-id" {
 		t.Fatalf("audit actor %q", trail[0].Actor)
+	}
+}
+
+// Each action needs its scope; a refusal changes no key and is audited.
+func TestScopes(t *testing.T) {
+	s, _ := openTest(t, Config{})
+	ctx := context.Background()
+	k := mustCreate(t, s, stdio, CreateInput{Name: "k"})
+	reader := Caller{Actor: "reader-key", Scopes: []string{ScopeRead}}
+	nobody := Caller{Actor: "no-scopes"}
+
+	if _, err := s.List(ctx, reader, ListInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := s.Verify(ctx, reader, k.Secret); err != nil || !v.Valid {
+		t.Fatalf("verify with keys:read: %+v, %v", v, err)
+	}
+	for name, call := range map[string]func() error{
+		"create": func() error { _, err := s.Create(ctx, reader, CreateInput{Name: "x"}); return err },
+		"rotate": func() error { _, err := s.Rotate(ctx, reader, RotateInput{KeyID: k.Key.ID}); return err },
+		"revoke": func() error {
+			_, err := s.Revoke(ctx, Caller{Actor: "w", Scopes: []string{ScopeRead, ScopeWrite}}, RevokeInput{KeyID: k.Key.ID, Confirm: ConfirmRevoke})
+			return err
+		},
+		"list":   func() error { _, err := s.List(ctx, nobody, ListInput{}); return err },
+		"verify": func() error { _, err := s.Verify(ctx, nobody, k.Secret); return err },
+	} {
+		t.Run(name, func(t *testing.T) {
+			before := countKeys(t, s)
+			e := wantCode(t, call(), EForbidden)
+			if !strings.Contains(e.Message, "keys:") {
+				t.Fatalf("message %q does not name the scope", e.Message)
+			}
+			if countKeys(t, s) != before {
+				t.Fatal("a forbidden call changed keys")
+			}
+			trail, _ := s.AuditTrail(ctx)
+			if last := trail[len(trail)-1]; last.Outcome != EForbidden || last.Action != name {
+				t.Fatalf("refusal not audited: %+v", last)
+			}
+		})
+	}
+}
+
+func countKeys(t *testing.T, s *Store) string {
+	t.Helper()
+	var n, revoked int
+	if err := s.reader.QueryRow(`SELECT count(*), count(revoked_at) FROM keys`).Scan(&n, &revoked); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Repeat("k", n) + strings.Repeat("r", revoked)
+}
+
+func TestAuthenticate(t *testing.T) {
+	s, clk := openTest(t, Config{})
+	ctx := context.Background()
+	admin := Caller{Actor: "cli", Application: ReservedApplication, Scopes: ManagementScopes}
+	bound := mustCreate(t, s, admin, CreateInput{Name: "billing bot", Scopes: []string{ScopeRead}, BoundApplication: "billing", ExpiresIn: "1h"})
+	issued := mustCreate(t, s, stdio, CreateInput{Name: "issued"})
+
+	c, err := s.Authenticate(ctx, bound.Secret, "127.0.0.1:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Actor != bound.Key.ID || c.Application != "billing" || !slices.Equal(c.Scopes, []string{ScopeRead}) {
+		t.Fatalf("caller %+v", c)
+	}
+
+	for name, secret := range map[string]string{"issued key": issued.Secret, "garbage": "Bearer x", "empty": ""} {
+		_, err := s.Authenticate(ctx, secret, "127.0.0.1:2")
+		if wantCode(t, err, EUnauthorized); strings.Contains(err.Error(), secret) && secret != "" {
+			t.Fatalf("%s: the error repeats what was presented", name)
+		}
+	}
+	trail, _ := s.AuditTrail(ctx)
+	if last := trail[len(trail)-1]; last.Action != ActionAuthenticate || last.Outcome != EUnauthorized || last.Detail != "from 127.0.0.1:2" {
+		t.Fatalf("failed authentication not audited: %+v", last)
+	}
+
+	clk.Advance(time.Hour)
+	_, err = s.Authenticate(ctx, bound.Secret, "127.0.0.1:3")
+	wantCode(t, err, EUnauthorized)
+}
+
+func TestBoundApplicationValidation(t *testing.T) {
+	s, _ := openTest(t, Config{})
+	admin := Caller{Actor: "cli", Application: ReservedApplication, Scopes: ManagementScopes}
+	for _, tt := range []struct {
+		c  Caller
+		in CreateInput
+	}{
+		{stdio, CreateInput{Name: "x", BoundApplication: "billing"}},
+		{admin, CreateInput{Name: "x", BoundApplication: "Bad App"}},
+		{admin, CreateInput{Name: "x", BoundApplication: ReservedApplication}},
+	} {
+		_, err := s.Create(context.Background(), tt.c, tt.in)
+		wantField(t, err, "bound_application")
 	}
 }

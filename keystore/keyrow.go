@@ -10,7 +10,7 @@ import (
 
 // keyColumns are the columns scanKey reads, in its order.
 const keyColumns = `seq, id, name, application, scopes, hint, created_at, expires_at,
-	revoked_at, last_used_at, rotated_from, replaced_by`
+	revoked_at, last_used_at, rotated_from, replaced_by, bound_application`
 
 type scanner interface {
 	Scan(dest ...any) error
@@ -25,9 +25,10 @@ func scanKey(row scanner, now time.Time) (Key, int64, error) {
 		created, expires      int64
 		revoked, lastUsed     sql.NullInt64
 		rotatedFrom, replaced sql.NullString
+		bound                 sql.NullString
 	)
 	err := row.Scan(&seq, &k.ID, &k.Name, &k.Application, &scopes, &k.Hint, &created, &expires,
-		&revoked, &lastUsed, &rotatedFrom, &replaced)
+		&revoked, &lastUsed, &rotatedFrom, &replaced, &bound)
 	if err != nil {
 		return Key{}, 0, err
 	}
@@ -38,6 +39,7 @@ func scanKey(row scanner, now time.Time) (Key, int64, error) {
 	k.LastUsedAt = optTime(lastUsed)
 	k.RotatedFrom = rotatedFrom.String
 	k.ReplacedBy = replaced.String
+	k.BoundApplication = bound.String
 	k.Status = status(now, k.ExpiresAt, k.RevokedAt)
 	return k, seq, nil
 }
@@ -57,10 +59,10 @@ func (tx *tx) getKey(ctx context.Context, c Caller, id string) (Key, error) {
 // insertKey stores a new key and its digest.
 func (tx *tx) insertKey(ctx context.Context, k Key, digest []byte) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO keys
-		(id, name, application, scopes, digest, hint, created_at, expires_at, rotated_from)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		(id, name, application, scopes, digest, hint, created_at, expires_at, rotated_from, bound_application)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		k.ID, k.Name, k.Application, strings.Join(k.Scopes, " "), digest, k.Hint,
-		k.CreatedAt.Unix(), k.ExpiresAt.Unix(), nullString(k.RotatedFrom))
+		k.CreatedAt.Unix(), k.ExpiresAt.Unix(), nullString(k.RotatedFrom), nullString(k.BoundApplication))
 	return err
 }
 

@@ -36,6 +36,9 @@ type Page struct {
 // a timestamp: keys created while a client pages sort before its cursor, so
 // a walk through the pages never repeats or skips a key.
 func (s *Store) List(ctx context.Context, c Caller, in ListInput) (Page, error) {
+	if err := s.may(ctx, c, ScopeRead, ActionList); err != nil {
+		return Page{}, err
+	}
 	var problems []FieldError
 	where := []string{"1 = 1"}
 	var args []any

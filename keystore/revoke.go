@@ -26,6 +26,9 @@ type Revoked struct {
 // nothing and fails with CONFIRMATION_REQUIRED, naming the key so that the
 // assistant can ask its user.
 func (s *Store) Revoke(ctx context.Context, c Caller, in RevokeInput) (Revoked, error) {
+	if err := s.may(ctx, c, ScopeRevoke, ActionRevoke); err != nil {
+		return Revoked{}, err
+	}
 	var problems []FieldError
 	id, err := parseKeyID(in.KeyID)
 	if err != nil {

@@ -26,6 +26,9 @@ type Rotated struct {
 // other fails with ALREADY_ROTATED. A rotation never counts against the key
 // limit: the old key no longer counts once it has a replacement.
 func (s *Store) Rotate(ctx context.Context, c Caller, in RotateInput) (Rotated, error) {
+	if err := s.may(ctx, c, ScopeWrite, ActionRotate); err != nil {
+		return Rotated{}, err
+	}
 	var problems []FieldError
 	id, err := parseKeyID(in.KeyID)
 	if err != nil {
@@ -62,7 +65,7 @@ func (s *Store) Rotate(ctx context.Context, c Caller, in RotateInput) (Rotated, 
 		if lifetime == 0 {
 			lifetime = min(old.ExpiresAt.Sub(old.CreatedAt), s.cfg.MaxLifetime)
 		}
-		out.Created, err = s.issue(ctx, tx, Key{Name: old.Name, Application: old.Application, Scopes: old.Scopes, RotatedFrom: old.ID}, lifetime)
+		out.Created, err = s.issue(ctx, tx, Key{Name: old.Name, Application: old.Application, Scopes: old.Scopes, RotatedFrom: old.ID, BoundApplication: old.BoundApplication}, lifetime)
 		if err != nil {
 			return err
 		}

@@ -23,6 +23,34 @@ type Verification struct {
 // malformed key or a wrong checksum is refused before any database read;
 // unknown, revoked, expired and invisible keys are refused alike.
 func (s *Store) Verify(ctx context.Context, c Caller, secret string) (Verification, error) {
+	if err := s.may(ctx, c, ScopeRead, ActionVerify); err != nil {
+		return Verification{}, err
+	}
+	return s.verify(ctx, c, secret)
+}
+
+// Authenticate checks a management key presented to the HTTP API, through
+// the same path as Verify, and returns the caller it stands for. A refusal
+// is written to the audit trail with from (the remote address), never with
+// what was presented.
+func (s *Store) Authenticate(ctx context.Context, secret, from string) (Caller, error) {
+	v, err := s.verify(ctx, Caller{Application: ReservedApplication}, secret)
+	if err != nil {
+		return Caller{}, err
+	}
+	if !v.Valid {
+		err := s.write(ctx, func(tx *tx) error {
+			return tx.audit(ctx, AuditEntry{Actor: "anonymous", Action: ActionAuthenticate, Outcome: EUnauthorized, Detail: "from " + from})
+		})
+		if err != nil {
+			return Caller{}, fmt.Errorf("audit refusal: %w", err)
+		}
+		return Caller{}, Errorf(EUnauthorized, "a valid management key is required: send Authorization: Bearer ksm_…")
+	}
+	return Caller{Actor: v.Key.ID, Application: v.Key.BoundApplication, Scopes: v.Key.Scopes}, nil
+}
+
+func (s *Store) verify(ctx context.Context, c Caller, secret string) (Verification, error) {
 	prefix := s.cfg.Prefix
 	if c.Application == ReservedApplication {
 		prefix = ManagementPrefix

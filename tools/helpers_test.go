@@ -90,7 +90,7 @@ func newEnv(t *testing.T, cfg keystore.Config) *env {
 	}
 
 	e := &env{t: t, client: c, clock: clk, dbPath: cfg.Path, schemas: map[string]*jsonschema.Schema{},
-		caller: keystore.Caller{Actor: "stdio"}, logs: logs, ids: map[string]string{}}
+		caller: keystore.Caller{Actor: "stdio", Scopes: keystore.ManagementScopes}, logs: logs, ids: map[string]string{}}
 	e.tools = wireTools(t, srv)
 	for name, raw := range e.tools {
 		var tool struct {
