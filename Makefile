@@ -10,7 +10,7 @@ build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/keysmith
 
 run: build
-	./$(BIN) stdio
+	./$(BIN) http --bootstrap
 
 test:
 	$(GO) test -race ./...

@@ -21,10 +21,12 @@ var version = ""
 const usage = `keysmith manages API keys over the Model Context Protocol.
 
 Usage:
+  keysmith http [flags]      serve MCP over Streamable HTTP at /mcp, and POST /v1/verify
   keysmith stdio [flags]     serve MCP over standard input and output
+  keysmith admin COMMAND     create, list and revoke management keys for HTTP
   keysmith version           print the version
 
-Run "keysmith stdio -h" for the flags.
+Run "keysmith http -h", "keysmith stdio -h" or "keysmith admin" for more.
 `
 
 func main() {
@@ -46,8 +48,12 @@ func run(ctx context.Context, argv []string, stdin io.Reader, stdout, stderr io.
 		return errors.New("no command given")
 	}
 	switch cmd, rest := argv[0], argv[1:]; cmd {
+	case "http":
+		return runHTTP(ctx, rest, stderr)
 	case "stdio":
 		return runStdio(ctx, rest, stdin, stdout, stderr)
+	case "admin":
+		return runAdmin(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "keysmith", buildVersion())
 		return nil

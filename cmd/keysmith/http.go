@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+
+	"github.com/keysmith/keysmith/httpserver"
+	"github.com/keysmith/keysmith/keystore"
+	"github.com/keysmith/keysmith/tools"
+)
+
+// runHTTP serves Streamable HTTP MCP and the verification API until ctx ends.
+func runHTTP(ctx context.Context, argv []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("keysmith http", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o options
+	if err := o.register(fs); err != nil {
+		return err
+	}
+	addr := fs.String("addr", envOr("KEYSMITH_ADDR", "127.0.0.1:8080"), "`host:port` to listen on; loopback unless you mean it (env KEYSMITH_ADDR)")
+	origins := fs.String("allowed-origins", os.Getenv("KEYSMITH_ALLOWED_ORIGINS"), "comma-separated browser `origins` allowed besides loopback ones (env KEYSMITH_ALLOWED_ORIGINS)")
+	bootstrap := fs.Bool("bootstrap", false, "on a database without management keys, create one with every scope and print it once on standard error")
+	if err := fs.Parse(argv); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("http: unexpected argument %q", fs.Arg(0))
+	}
+	logger, err := o.newLogger(stderr)
+	if err != nil {
+		return err
+	}
+	cfg, err := o.storeConfig()
+	if err != nil {
+		return err
+	}
+	store, err := keystore.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	if host, _, _ := net.SplitHostPort(*addr); !isLoopback(host) {
+		logger.Warn("listening beyond loopback: anyone who can reach this address can try management keys; put TLS in front", "addr", ln.Addr().String())
+	}
+	if *bootstrap {
+		if err := bootstrapKey(ctx, store, ln.Addr().String(), stderr); err != nil {
+			return err
+		}
+	}
+
+	var allowed []string
+	for _, o := range strings.Split(*origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			allowed = append(allowed, o)
+		}
+	}
+	srv := httpserver.New(store, tools.NewServer(store, buildVersion(), logger), logger, httpserver.Config{AllowedOrigins: allowed})
+	logger.Info("serving MCP over HTTP", "url", "http://"+ln.Addr().String()+"/mcp", "db", cfg.Path, "version", buildVersion())
+	return srv.Serve(ctx, ln)
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// bootstrapKey gives a new installation its first management key, so that
+// a newcomer gets from `make run` to a first call in one step. It does
+// nothing once any management key exists, and the secret is printed here
+// only: it is stored as a digest like every other.
+func bootstrapKey(ctx context.Context, store *keystore.Store, addr string, w io.Writer) error {
+	existing, err := store.List(ctx, adminCaller, keystore.ListInput{Status: keystore.StatusAll, Limit: 1})
+	if err != nil {
+		return err
+	}
+	if len(existing.Keys) > 0 {
+		return nil
+	}
+	out, err := store.Create(ctx, adminCaller, keystore.CreateInput{Name: "bootstrap", Scopes: keystore.ManagementScopes})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, `
+First start: created management key %q with every scope (id %s, expires %s).
+Its secret is shown only this once; store it now:
+
+    %s
+
+Make a first call:
+
+    curl -s http://%s/mcp \
+      -H 'Authorization: Bearer %s' \
+      -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \
+      -d '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_api_keys","arguments":{}}}'
+
+`, out.Key.Name, out.Key.ID, out.Key.ExpiresAt.Format("2006-01-02"), out.Secret, addr, out.Secret)
+	return nil
+}
