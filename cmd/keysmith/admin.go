@@ -49,7 +49,8 @@ func runAdmin(ctx context.Context, argv []string, stdout, stderr io.Writer) erro
 		fmt.Fprint(stderr, adminUsage)
 		return fmt.Errorf("admin: unknown command %q", argv[0])
 	}
-	if err := fs.Parse(argv[1:]); err != nil {
+	args, err := parseInterspersed(fs, argv[1:])
+	if err != nil {
 		return err
 	}
 	cfg, err := o.storeConfig()
@@ -64,8 +65,8 @@ func runAdmin(ctx context.Context, argv []string, stdout, stderr io.Writer) erro
 
 	switch argv[0] {
 	case "create-key":
-		if fs.NArg() > 0 {
-			return fmt.Errorf("admin create-key: unexpected argument %q", fs.Arg(0))
+		if len(args) > 0 {
+			return fmt.Errorf("admin create-key: unexpected argument %q", args[0])
 		}
 		if scopes == "" {
 			return fmt.Errorf("admin create-key: --scopes is required (keys:read, keys:write, keys:revoke)")
@@ -81,10 +82,10 @@ func runAdmin(ctx context.Context, argv []string, stdout, stderr io.Writer) erro
 	case "list-keys":
 		return listManagementKeys(ctx, store, stdout)
 	case "revoke-key":
-		if fs.NArg() != 1 {
+		if len(args) != 1 {
 			return fmt.Errorf("admin revoke-key: want one key id")
 		}
-		out, err := store.Revoke(ctx, adminCaller, keystore.RevokeInput{KeyID: fs.Arg(0), Confirm: keystore.ConfirmRevoke, Reason: "admin revoke-key"})
+		out, err := store.Revoke(ctx, adminCaller, keystore.RevokeInput{KeyID: args[0], Confirm: keystore.ConfirmRevoke, Reason: "admin revoke-key"})
 		if err != nil {
 			return adminError(err)
 		}
@@ -95,6 +96,23 @@ func runAdmin(ctx context.Context, argv []string, stdout, stderr io.Writer) erro
 		}
 	}
 	return nil
+}
+
+// parseInterspersed parses flags that may come before or after the
+// positional arguments ("revoke-key ID --db PATH"), which flag.Parse alone
+// stops at.
+func parseInterspersed(fs *flag.FlagSet, argv []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(argv); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return positional, nil
+		}
+		positional = append(positional, fs.Arg(0))
+		argv = fs.Args()[1:]
+	}
 }
 
 func listManagementKeys(ctx context.Context, store *keystore.Store, stdout io.Writer) error {
