@@ -21,7 +21,6 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/keysmith/keysmith/keystore"
-	"github.com/keysmith/keysmith/tools"
 )
 
 // MaxBodyBytes caps a request body; a larger one gets 413.
@@ -108,8 +107,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-type callerKey struct{}
-
 // authenticate lets through only requests with a valid management key, and
 // hands their caller to what follows. The 401 carries no OAuth discovery
 // metadata: clients that see it switch to OAuth and drop the configured
@@ -127,11 +124,10 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			writeError(w, http.StatusUnauthorized, keystore.EUnauthorized, keystore.ErrorMessage(err))
 			return
 		}
-		if rec, ok := w.(*recorder); ok {
+		if rec, ok := w.(*recorder); ok { // for the request log line
 			rec.actor = c.Actor
 		}
-		ctx := tools.WithCaller(r.Context(), c)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, callerKey{}, c)))
+		next.ServeHTTP(w, r.WithContext(keystore.NewContext(r.Context(), c)))
 	})
 }
 

@@ -24,7 +24,7 @@ type verifyResponse struct {
 // when it works now, 401 API_KEY_INVALID when it does not (revoked, expired,
 // unknown and malformed alike), 400 for a body that is not such JSON.
 func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
-	c, _ := r.Context().Value(callerKey{}).(keystore.Caller)
+	c, _ := keystore.CallerFromContext(r.Context())
 	var req verifyRequest
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()

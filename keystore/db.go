@@ -104,9 +104,6 @@ func (s *Store) Close() error {
 	return errors.Join(s.reader.Close(), s.writer.Close())
 }
 
-// Prefix is the prefix of the keys this store issues.
-func (s *Store) Prefix() string { return s.cfg.Prefix }
-
 func dsn(path, query string) string {
 	return (&url.URL{Scheme: "file", Path: path, RawQuery: query}).String()
 }

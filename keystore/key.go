@@ -94,6 +94,20 @@ type Caller struct {
 	Scopes      []string
 }
 
+type callerKey struct{}
+
+// NewContext returns a context that carries the caller of the calls made in
+// it. A transport sets it for every request it authenticates.
+func NewContext(ctx context.Context, c Caller) context.Context {
+	return context.WithValue(ctx, callerKey{}, c)
+}
+
+// CallerFromContext returns the caller that NewContext put in ctx, if any.
+func CallerFromContext(ctx context.Context) (Caller, bool) {
+	c, ok := ctx.Value(callerKey{}).(Caller)
+	return c, ok
+}
+
 // may checks that the caller holds scope before an action. A refusal is
 // written to the audit trail: who tried what they may not do is worth
 // knowing.

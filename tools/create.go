@@ -48,7 +48,7 @@ Each application holds a limited number of active keys. On LIMIT_REACHED, offer 
 			return nil, "", err
 		}
 		return out, fmt.Sprintf("Created key %s, expiring %s.\nSecret (shown only this once, store it now): %s",
-			describe(out.Key), day(out.Key.ExpiresAt), out.Secret), nil
+			describe(out.Key), stamp(out.Key.ExpiresAt), out.Secret), nil
 	})
 }
 

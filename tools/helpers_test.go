@@ -169,7 +169,7 @@ func (e *env) call(name string, args any) *mcp.CallToolResult {
 	req := mcp.CallToolRequest{}
 	req.Params.Name = name
 	req.Params.Arguments = args
-	res, err := e.client.CallTool(WithCaller(context.Background(), e.caller), req)
+	res, err := e.client.CallTool(keystore.NewContext(context.Background(), e.caller), req)
 	if err != nil {
 		e.t.Fatalf("%s: protocol error %v", name, err)
 	}

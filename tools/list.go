@@ -64,7 +64,7 @@ func listText(page keystore.Page) string {
 		fmt.Fprintf(&b, "%d keys:", len(page.Keys))
 	}
 	for _, k := range page.Keys {
-		fmt.Fprintf(&b, "\n- %s: %s, expires %s", describe(k), k.Status, day(k.ExpiresAt))
+		fmt.Fprintf(&b, "\n- %s: %s, expires %s", describe(k), k.Status, stamp(k.ExpiresAt))
 	}
 	if page.NextCursor != "" {
 		fmt.Fprintf(&b, "\nMore keys: call again with cursor %q.", page.NextCursor)

@@ -42,9 +42,9 @@ To replace a key without an outage, use rotate_api_key with a grace period inste
 		if err != nil {
 			return nil, "", err
 		}
-		text := fmt.Sprintf("Revoked key %s: it stopped working at %s.", describe(out.Key), day(*out.Key.RevokedAt))
+		text := fmt.Sprintf("Revoked key %s: it stopped working at %s.", describe(out.Key), stamp(*out.Key.RevokedAt))
 		if out.AlreadyRevoked {
-			text = fmt.Sprintf("Key %s was already revoked at %s; nothing changed.", describe(out.Key), day(*out.Key.RevokedAt))
+			text = fmt.Sprintf("Key %s was already revoked at %s; nothing changed.", describe(out.Key), stamp(*out.Key.RevokedAt))
 		}
 		return object{"key": out.Key}, text, nil
 	})

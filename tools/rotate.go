@@ -45,9 +45,9 @@ The result holds the new key's secret, shown only in this result: give it to the
 		}
 		stops := "stopped working now"
 		if out.Previous.Status == keystore.StatusActive {
-			stops = "keeps working until " + day(*out.Previous.RevokedAt)
+			stops = "keeps working until " + stamp(*out.Previous.RevokedAt)
 		}
 		return out, fmt.Sprintf("Rotated key %s: the old key %s %s. New key %s, expiring %s.\nSecret (shown only this once, store it now): %s",
-			out.Previous.Name, out.Previous.Hint, stops, describe(out.Key), day(out.Key.ExpiresAt), out.Secret), nil
+			out.Previous.Name, out.Previous.Hint, stops, describe(out.Key), stamp(out.Key.ExpiresAt), out.Secret), nil
 	})
 }

@@ -24,20 +24,6 @@ type Store interface {
 	Verify(ctx context.Context, c keystore.Caller, secret string) (keystore.Verification, error)
 }
 
-type callerKey struct{}
-
-// WithCaller returns a context that carries the caller of the tool calls
-// made in it. A transport sets it for every request; a call without one is
-// refused, so a transport that forgets cannot grant anything.
-func WithCaller(ctx context.Context, c keystore.Caller) context.Context {
-	return context.WithValue(ctx, callerKey{}, c)
-}
-
-func callerFrom(ctx context.Context) (keystore.Caller, bool) {
-	c, ok := ctx.Value(callerKey{}).(keystore.Caller)
-	return c, ok
-}
-
 const instructions = `keysmith manages API keys for the user's services: create, list, revoke, rotate and verify them.
 A key's secret is shown once, in the result of the call that made it (create_api_key, rotate_api_key): pass it to the user at once and never repeat or store it.
 Ask the user before revoking a key or rotating one without a grace period: both stop the key working at once.`
@@ -94,7 +80,9 @@ func (h handlers) handle(tool string, fn toolFunc) server.ToolHandlerFunc {
 }
 
 func (h handlers) call(ctx context.Context, req mcp.CallToolRequest, fn toolFunc) (any, string, error) {
-	c, ok := callerFrom(ctx)
+	// The transport puts the caller in the context (keystore.NewContext). A
+	// call without one is refused, so a transport that forgets grants nothing.
+	c, ok := keystore.CallerFromContext(ctx)
 	if !ok {
 		return nil, "", keystore.Errorf(keystore.EUnauthorized, "no caller identity on this connection")
 	}
@@ -135,6 +123,6 @@ func describe(k keystore.Key) string {
 	return fmt.Sprintf("%q (%s, id %s) in application %q", k.Name, k.Hint, k.ID, k.Application)
 }
 
-func day(t time.Time) string {
+func stamp(t time.Time) string {
 	return t.Format(time.RFC3339)
 }

@@ -54,6 +54,6 @@ Do not repeat the secret back to the user.`),
 			return verifyResult{Code: codeInvalid}, codeInvalid + ": the key is not valid (unknown, malformed, revoked or expired).", nil
 		}
 		return verifyResult{Valid: true, Code: codeValid, Key: &v.Key},
-			fmt.Sprintf("%s: key %s works, scopes %v, expires %s.", codeValid, describe(v.Key), v.Key.Scopes, day(v.Key.ExpiresAt)), nil
+			fmt.Sprintf("%s: key %s works, scopes %v, expires %s.", codeValid, describe(v.Key), v.Key.Scopes, stamp(v.Key.ExpiresAt)), nil
 	})
 }

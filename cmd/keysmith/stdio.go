@@ -47,7 +47,7 @@ func runStdio(ctx context.Context, argv []string, stdin io.Reader, stdout, stder
 	srv := server.NewStdioServer(tools.NewServer(store, buildVersion(), logger))
 	srv.SetErrorLogger(log.New(slogWriter{logger}, "", 0))
 	srv.SetContextFunc(func(ctx context.Context) context.Context {
-		return tools.WithCaller(ctx, keystore.Caller{Actor: "stdio", Scopes: keystore.ManagementScopes})
+		return keystore.NewContext(ctx, keystore.Caller{Actor: "stdio", Scopes: keystore.ManagementScopes})
 	})
 	err = srv.Listen(ctx, stdin, stdout)
 	if err == nil || ctx.Err() != nil || err == io.EOF {
