@@ -1,7 +1,6 @@
 package httpserver
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,59 +17,26 @@ import (
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/keysmith/keysmith/internal/testkit"
 	"github.com/keysmith/keysmith/keystore"
 	"github.com/keysmith/keysmith/tools"
 )
 
 var admin = keystore.Caller{Actor: "cli", Application: keystore.ReservedApplication, Scopes: keystore.ManagementScopes}
 
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // harness is a keysmith HTTP server on 127.0.0.1 over a fresh SQLite file.
 type harness struct {
 	t       *testing.T
 	store   *keystore.Store
-	clock   *testClock
+	clock   *testkit.Clock
 	url     string
-	logs    *syncBuffer
+	logs    *testkit.Buffer
 	secrets []string // every secret seen, to search the logs for
 }
 
 func newHarness(t *testing.T, cfg keystore.Config, hcfg Config) *harness {
 	t.Helper()
-	clk := &testClock{t: time.Now().UTC()}
+	clk := testkit.NewClock(time.Now().UTC())
 	cfg.Path = filepath.Join(t.TempDir(), "keysmith.db")
 	cfg.Now = clk.Now
 	store, err := keystore.Open(context.Background(), cfg)
@@ -79,7 +44,7 @@ func newHarness(t *testing.T, cfg keystore.Config, hcfg Config) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	logs := &syncBuffer{}
+	logs := &testkit.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv := New(store, tools.NewServer(store, "test", logger), logger, hcfg)
 	ts := httptest.NewServer(srv.Handler())

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -339,12 +340,12 @@ func TestVerifyEndpoint(t *testing.T) {
 	}
 }
 
-func TestConcurrentRotations(t *testing.T) {
-	h := newHarness(t, keystore.Config{}, Config{})
-	_, key := h.mgmtKey("", keystore.ManagementScopes...)
-	id, _ := h.create(h.mcpGo(key), map[string]any{"name": "contended"})
-	const clients = 8
-	cs := make([]mcpClient, clients)
+// race makes the same call from n clients at once, alternating between the
+// two client implementations, and counts the outcomes by error code ("" for
+// success).
+func (h *harness) race(key string, n int, tool string, args map[string]any) map[string]int {
+	h.t.Helper()
+	cs := make([]mcpClient, n)
 	for i := range cs {
 		if i%2 == 0 {
 			cs[i] = h.mcpGo(key)
@@ -353,64 +354,39 @@ func TestConcurrentRotations(t *testing.T) {
 		}
 	}
 	var wg sync.WaitGroup
-	codes := make([]string, clients)
+	codes := make([]string, n)
 	for i, c := range cs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			m, _ := c.call("rotate_api_key", map[string]any{"key_id": id})
+			m, _ := c.call(tool, args)
 			codes[i] = errorCode(m)
 		}()
 	}
 	wg.Wait()
-	won, lost := 0, 0
+	count := map[string]int{}
 	for _, code := range codes {
-		switch code {
-		case "":
-			won++
-		case keystore.EAlreadyRotate:
-			lost++
-		}
+		count[code]++
 	}
-	if won != 1 || lost != clients-1 {
-		t.Fatalf("outcomes %v: want one success and %d ALREADY_ROTATED", codes, clients-1)
+	return count
+}
+
+func TestConcurrentRotations(t *testing.T) {
+	h := newHarness(t, keystore.Config{}, Config{})
+	_, key := h.mgmtKey("", keystore.ManagementScopes...)
+	id, _ := h.create(h.mcpGo(key), map[string]any{"name": "contended"})
+	got := h.race(key, 8, "rotate_api_key", map[string]any{"key_id": id})
+	if want := map[string]int{"": 1, keystore.EAlreadyRotate: 7}; !maps.Equal(got, want) {
+		t.Fatalf("outcomes %v, want %v", got, want)
 	}
 }
 
 func TestConcurrentCreatesHoldTheLimit(t *testing.T) {
 	h := newHarness(t, keystore.Config{}, Config{})
 	_, key := h.mgmtKey("", keystore.ManagementScopes...)
-	const clients = 24
-	cs := make([]mcpClient, clients)
-	for i := range cs {
-		if i%2 == 0 {
-			cs[i] = h.mcpGo(key)
-		} else {
-			cs[i] = h.sdk(key)
-		}
-	}
-	var wg sync.WaitGroup
-	codes := make([]string, clients)
-	for i, c := range cs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			m, _ := c.call("create_api_key", map[string]any{"name": "parallel", "application": "crowded"})
-			codes[i] = errorCode(m)
-		}()
-	}
-	wg.Wait()
-	created, limited := 0, 0
-	for _, code := range codes {
-		switch code {
-		case "":
-			created++
-		case keystore.ELimit:
-			limited++
-		}
-	}
-	if created != keystore.DefaultKeyLimit || limited != clients-keystore.DefaultKeyLimit {
-		t.Fatalf("outcomes %v: want %d created and %d LIMIT_REACHED", codes, keystore.DefaultKeyLimit, clients-keystore.DefaultKeyLimit)
+	got := h.race(key, 24, "create_api_key", map[string]any{"name": "parallel", "application": "crowded"})
+	if want := map[string]int{"": keystore.DefaultKeyLimit, keystore.ELimit: 24 - keystore.DefaultKeyLimit}; !maps.Equal(got, want) {
+		t.Fatalf("outcomes %v, want %v", got, want)
 	}
 }
 

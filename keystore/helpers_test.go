@@ -7,41 +7,22 @@ import (
 	"encoding/hex"
 	"errors"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/keysmith/keysmith/internal/testkit"
 )
 
-// clock is a settable time source, so lifetimes and grace periods are tested
-// without sleeping.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock {
-	return &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// testEpoch is when every test store's clock starts.
+var testEpoch = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 var stdio = Caller{Actor: "stdio", Scopes: ManagementScopes}
 
 // openTest opens a store on a fresh file with a test clock. cfg may set
 // anything but Path and Now.
-func openTest(t *testing.T, cfg Config) (*Store, *clock) {
+func openTest(t *testing.T, cfg Config) (*Store, *testkit.Clock) {
 	t.Helper()
-	clk := newClock()
+	clk := testkit.NewClock(testEpoch)
 	cfg.Path = filepath.Join(t.TempDir(), "data", "keysmith.db")
 	cfg.Now = clk.Now
 	s, err := Open(context.Background(), cfg)

@@ -9,7 +9,7 @@ import (
 )
 
 func TestStatus(t *testing.T) {
-	now := newClock().Now()
+	now := testEpoch
 	past, future := now.Add(-1), now.Add(1)
 	for _, tt := range []struct {
 		name    string

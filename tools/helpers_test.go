@@ -7,13 +7,11 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,27 +20,9 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/keysmith/keysmith/internal/testkit"
 	"github.com/keysmith/keysmith/keystore"
 )
-
-// testClock is the keystore's clock in these tests, so whole results,
-// timestamps included, can be compared.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // env is a real keysmith MCP server on a fresh SQLite file, reached through
 // mcp-go's in-process client: every call goes through JSON-RPC encoding and
@@ -50,18 +30,18 @@ func (c *testClock) Advance(d time.Duration) {
 type env struct {
 	t       *testing.T
 	client  *client.Client
-	clock   *testClock
+	clock   *testkit.Clock
 	dbPath  string
 	tools   map[string]json.RawMessage    // definitions as on the wire
 	schemas map[string]*jsonschema.Schema // output schema per tool
 	caller  keystore.Caller
-	logs    *bytes.Buffer
+	logs    *testkit.Buffer
 	ids     map[string]string // id -> placeholder, see normalize
 }
 
 func newEnv(t *testing.T, cfg keystore.Config) *env {
 	t.Helper()
-	clk := &testClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clk := testkit.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	cfg.Path = filepath.Join(t.TempDir(), "keysmith.db")
 	cfg.Now = clk.Now
 	store, err := keystore.Open(context.Background(), cfg)
@@ -69,8 +49,8 @@ func newEnv(t *testing.T, cfg keystore.Config) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	logs := &bytes.Buffer{}
-	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logs := &testkit.Buffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
 	srv := NewServer(store, "test", logger)
 	c, err := client.NewInProcessClient(srv)
@@ -131,17 +111,6 @@ func wireTools(t *testing.T, srv *server.MCPServer) map[string]json.RawMessage {
 		out[named.Name] = tool
 	}
 	return out
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 func compileSchema(t *testing.T, raw json.RawMessage) *jsonschema.Schema {

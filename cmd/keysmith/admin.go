@@ -31,10 +31,8 @@ func runAdmin(ctx context.Context, argv []string, stdout, stderr io.Writer) erro
 		fmt.Fprint(stderr, adminUsage)
 		return fmt.Errorf("admin: no command given")
 	}
-	fs := flag.NewFlagSet("keysmith admin "+argv[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var o options
-	if err := o.register(fs); err != nil {
+	fs, o, err := newFlagSet("keysmith admin "+argv[0], stderr)
+	if err != nil {
 		return err
 	}
 	var name, scopes, application, expiresIn string
@@ -53,11 +51,7 @@ func runAdmin(ctx context.Context, argv []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	cfg, err := o.storeConfig()
-	if err != nil {
-		return err
-	}
-	store, err := keystore.Open(ctx, cfg)
+	store, _, err := o.openStore(ctx)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -27,6 +28,29 @@ type options struct {
 	logLevel      string
 }
 
+// newFlagSet returns the flags of a command with the shared options
+// registered; the command adds its own before parsing.
+func newFlagSet(name string, stderr io.Writer) (*flag.FlagSet, *options, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o := &options{}
+	if err := o.register(fs); err != nil {
+		return nil, nil, err
+	}
+	return fs, o, nil
+}
+
+// parse parses argv, refusing positional arguments.
+func parse(fs *flag.FlagSet, argv []string) error {
+	if err := fs.Parse(argv); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
 func (o *options) register(fs *flag.FlagSet) error {
 	fs.StringVar(&o.db, "db", os.Getenv("KEYSMITH_DB"), "SQLite database `path` (env KEYSMITH_DB; default $XDG_DATA_HOME/keysmith/keysmith.db)")
 	fs.StringVar(&o.prefix, "prefix", envOr("KEYSMITH_PREFIX", keystore.DefaultPrefix), "`prefix` of issued keys (env KEYSMITH_PREFIX)")
@@ -50,6 +74,17 @@ func envOr(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// openStore opens the key store the options describe, and says which file
+// it is.
+func (o *options) openStore(ctx context.Context) (*keystore.Store, string, error) {
+	cfg, err := o.storeConfig()
+	if err != nil {
+		return nil, "", err
+	}
+	store, err := keystore.Open(ctx, cfg)
+	return store, cfg.Path, err
 }
 
 // storeConfig turns the options into the key store's configuration.

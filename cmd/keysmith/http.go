@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -16,30 +15,21 @@ import (
 
 // runHTTP serves Streamable HTTP MCP and the verification API until ctx ends.
 func runHTTP(ctx context.Context, argv []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("keysmith http", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var o options
-	if err := o.register(fs); err != nil {
+	fs, o, err := newFlagSet("keysmith http", stderr)
+	if err != nil {
 		return err
 	}
 	addr := fs.String("addr", envOr("KEYSMITH_ADDR", "127.0.0.1:8080"), "`host:port` to listen on; loopback unless you mean it (env KEYSMITH_ADDR)")
 	origins := fs.String("allowed-origins", os.Getenv("KEYSMITH_ALLOWED_ORIGINS"), "comma-separated browser `origins` allowed besides loopback ones (env KEYSMITH_ALLOWED_ORIGINS)")
 	bootstrap := fs.Bool("bootstrap", false, "on a database without management keys, create one with every scope and print it once on standard error")
-	if err := fs.Parse(argv); err != nil {
+	if err := parse(fs, argv); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("http: unexpected argument %q", fs.Arg(0))
 	}
 	logger, err := o.newLogger(stderr)
 	if err != nil {
 		return err
 	}
-	cfg, err := o.storeConfig()
-	if err != nil {
-		return err
-	}
-	store, err := keystore.Open(ctx, cfg)
+	store, db, err := o.openStore(ctx)
 	if err != nil {
 		return err
 	}
@@ -65,7 +55,7 @@ func runHTTP(ctx context.Context, argv []string, stderr io.Writer) error {
 		}
 	}
 	srv := httpserver.New(store, tools.NewServer(store, buildVersion(), logger), logger, httpserver.Config{AllowedOrigins: allowed})
-	logger.Info("serving MCP over HTTP", "url", "http://"+ln.Addr().String()+"/mcp", "db", cfg.Path, "version", buildVersion())
+	logger.Info("serving MCP over HTTP", "url", "http://"+ln.Addr().String()+"/mcp", "db", db, "version", buildVersion())
 	return srv.Serve(ctx, ln)
 }
 

@@ -11,12 +11,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/keysmith/keysmith/internal/testkit"
 )
 
 // binary is the keysmith binary built once for the end-to-end tests.
@@ -42,13 +43,13 @@ func TestMain(m *testing.M) {
 
 // stdioClient spawns `keysmith stdio` on the database and initializes an
 // MCP session with it. The returned buffer collects the process's stderr.
-func stdioClient(t *testing.T, db string) (*client.Client, *syncBuffer) {
+func stdioClient(t *testing.T, db string) (*client.Client, *testkit.Buffer) {
 	t.Helper()
 	c, err := client.NewStdioMCPClient(binary, []string{"KEYSMITH_DB=" + db, "HOME=" + t.TempDir()}, "stdio", "--log-level", "debug")
 	if err != nil {
 		t.Fatal(err)
 	}
-	stderr := &syncBuffer{}
+	stderr := &testkit.Buffer{}
 	if r, ok := client.GetStderr(c); ok {
 		go io.Copy(stderr, r)
 	}
@@ -66,23 +67,6 @@ func stdioClient(t *testing.T, db string) (*client.Client, *syncBuffer) {
 		t.Fatalf("server info %+v", res.ServerInfo)
 	}
 	return c, stderr
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func call(t *testing.T, c *client.Client, name string, args map[string]any) (map[string]any, bool) {

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
-	"fmt"
 	"io"
 	"log"
 	"log/slog"
@@ -17,32 +15,23 @@ import (
 // runStdio serves MCP over stdin and stdout until stdin closes or ctx ends.
 // The local user who spawned the process is trusted with every tool.
 func runStdio(ctx context.Context, argv []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("keysmith stdio", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var o options
-	if err := o.register(fs); err != nil {
+	fs, o, err := newFlagSet("keysmith stdio", stderr)
+	if err != nil {
 		return err
 	}
-	if err := fs.Parse(argv); err != nil {
+	if err := parse(fs, argv); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("stdio: unexpected argument %q", fs.Arg(0))
 	}
 	logger, err := o.newLogger(stderr)
 	if err != nil {
 		return err
 	}
-	cfg, err := o.storeConfig()
-	if err != nil {
-		return err
-	}
-	store, err := keystore.Open(ctx, cfg)
+	store, db, err := o.openStore(ctx)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	logger.Info("serving MCP over stdio", "db", cfg.Path, "version", buildVersion())
+	logger.Info("serving MCP over stdio", "db", db, "version", buildVersion())
 
 	srv := server.NewStdioServer(tools.NewServer(store, buildVersion(), logger))
 	srv.SetErrorLogger(log.New(slogWriter{logger}, "", 0))
