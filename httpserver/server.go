@@ -70,13 +70,15 @@ func New(store Store, m *server.MCPServer, log *slog.Logger, cfg Config) *Server
 		server.WithStreamableHTTPLogger(log),
 	)
 
+	// Authentication comes before the body is read, so a client without a
+	// key cannot make the server read a megabyte.
 	mux := http.NewServeMux()
-	mux.Handle("/mcp", s.authenticate(s.mcp))
-	mux.Handle("POST /v1/verify", s.authenticate(http.HandlerFunc(s.verify)))
+	mux.Handle("/mcp", s.authenticate(limitBody(s.mcp)))
+	mux.Handle("POST /v1/verify", s.authenticate(limitBody(http.HandlerFunc(s.verify))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	s.handler = s.logRequests(s.checkOrigin(limitBody(mux)))
+	s.handler = s.logRequests(s.checkOrigin(mux))
 	s.http.Handler = s.handler
 	return s
 }

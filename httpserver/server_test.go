@@ -329,7 +329,7 @@ func TestVerifyEndpoint(t *testing.T) {
 			t.Errorf("%s: %d %s", name, status, body)
 		}
 	}
-	for _, bad := range []string{``, `{`, `[]`, `"ks_x"`, `{"key":5}`, `{"kee":"x"}`, `{"key":"x"} {}`, `{"key":null}`} {
+	for _, bad := range []string{``, `{`, `[]`, `"ks_x"`, `{"key":5}`, `{"kee":"x"}`, `{"key":"x"} {}`, `{"key":"x"}}`, `{"key":"x"}]`, `{"key":null}`} {
 		if status, _, body := h.post("/v1/verify", key, bad); status != http.StatusBadRequest {
 			t.Errorf("body %q: %d %s, want 400", bad, status, body)
 		}

@@ -2,6 +2,7 @@ package httpserver
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 
 	"github.com/keysmith/keysmith/keystore"
@@ -28,7 +29,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 	var req verifyRequest
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil || req.Key == nil || dec.More() {
+	if err := dec.Decode(&req); err != nil || req.Key == nil || dec.Decode(&struct{}{}) != io.EOF {
 		writeError(w, http.StatusBadRequest, keystore.EValidation, `want a JSON body {"key": "<the key to check>"}`)
 		return
 	}
@@ -40,7 +41,9 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		s.log.ErrorContext(r.Context(), "verify", "err", err)
 		writeError(w, http.StatusInternalServerError, keystore.EInternal, keystore.ErrorMessage(err))
 	case !v.Valid:
-		w.Header().Set("WWW-Authenticate", `Bearer realm="keysmith", error="invalid_token"`)
+		// No error="invalid_token": that would say the management key was
+		// refused, and it was not.
+		w.Header().Set("WWW-Authenticate", `Bearer realm="keysmith"`)
 		writeError(w, http.StatusUnauthorized, codeInvalid, "the key is not valid")
 	default:
 		writeJSON(w, http.StatusOK, verifyResponse{Valid: true, Key: v.Key})

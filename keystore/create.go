@@ -83,6 +83,9 @@ func (s *Store) Create(ctx context.Context, c Caller, in CreateInput) (Created, 
 			return err
 		}
 		if live >= s.cfg.KeyLimit {
+			if app == ReservedApplication {
+				return Errorf(ELimit, "there are already %d active management keys, the most allowed: revoke one with keysmith admin revoke-key ID", live)
+			}
 			return Errorf(ELimit, "application %q already has %d active keys, the most it may hold: revoke one it no longer needs (revoke_api_key), or rotate an existing key (rotate_api_key) instead of creating a new one", app, live)
 		}
 		out, err = s.issue(ctx, tx, Key{Name: in.Name, Application: app, Scopes: in.Scopes, BoundApplication: in.BoundApplication}, lifetime)

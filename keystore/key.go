@@ -121,7 +121,7 @@ func (s *Store) may(ctx context.Context, c Caller, scope, action string) error {
 	if err != nil {
 		return fmt.Errorf("audit refusal: %w", err)
 	}
-	return Errorf(EForbidden, "this management key lacks the %s scope, which %s needs", scope, action)
+	return Errorf(EForbidden, "this management key lacks the %s scope, needed to %s keys", scope, action)
 }
 
 // sees reports whether the caller may see keys of the application.

@@ -66,7 +66,7 @@ func runAdmin(ctx context.Context, argv []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("admin create-key: --scopes is required (keys:read, keys:write, keys:revoke)")
 		}
 		out, err := store.Create(ctx, adminCaller, keystore.CreateInput{
-			Name: name, Scopes: strings.Split(scopes, ","), BoundApplication: application, ExpiresIn: expiresIn,
+			Name: name, Scopes: splitList(scopes), BoundApplication: application, ExpiresIn: expiresIn,
 		})
 		if err != nil {
 			return adminError(err)

@@ -107,11 +107,7 @@ func (o *options) storeConfig() (keystore.Config, error) {
 	if o.keyLimit < 1 {
 		return cfg, errors.New("-key-limit: must be at least 1")
 	}
-	if o.allowedScopes != "" {
-		for _, s := range strings.Split(o.allowedScopes, ",") {
-			cfg.AllowedScopes = append(cfg.AllowedScopes, strings.TrimSpace(s))
-		}
-	}
+	cfg.AllowedScopes = splitList(o.allowedScopes)
 	if o.pepperFile != "" {
 		pepper, err := os.ReadFile(o.pepperFile)
 		if err != nil {
@@ -123,6 +119,18 @@ func (o *options) storeConfig() (keystore.Config, error) {
 		cfg.Pepper = pepper
 	}
 	return cfg, nil
+}
+
+// splitList splits a comma-separated flag value, trimming spaces, so
+// "keys:read, keys:write" reads as two items; empty items are dropped.
+func splitList(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
 
 // defaultDBPath is $XDG_DATA_HOME/keysmith/keysmith.db, or

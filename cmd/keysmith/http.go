@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"strings"
@@ -43,20 +44,25 @@ func runHTTP(ctx context.Context, argv []string, stderr io.Writer) error {
 		logger.Warn("listening beyond loopback: anyone who can reach this address can try management keys; put TLS in front", "addr", ln.Addr().String())
 	}
 	if *bootstrap {
-		if err := bootstrapKey(ctx, store, ln.Addr().String(), stderr); err != nil {
+		if err := bootstrapKey(ctx, store, localURL(ln.Addr()), stderr, logger); err != nil {
 			return err
 		}
 	}
 
-	var allowed []string
-	for _, o := range strings.Split(*origins, ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			allowed = append(allowed, o)
-		}
-	}
-	srv := httpserver.New(store, tools.NewServer(store, buildVersion(), logger), logger, httpserver.Config{AllowedOrigins: allowed})
+	srv := httpserver.New(store, tools.NewServer(store, buildVersion(), logger), logger, httpserver.Config{AllowedOrigins: splitList(*origins)})
 	logger.Info("serving MCP over HTTP", "url", "http://"+ln.Addr().String()+"/mcp", "db", db, "version", buildVersion())
 	return srv.Serve(ctx, ln)
+}
+
+// localURL is the address a client on this machine reaches ln at: a
+// wildcard listener (0.0.0.0, ::) is reached at 127.0.0.1, which also
+// passes the Host check on loopback.
+func localURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if ip := net.ParseIP(host); err == nil && ip != nil && ip.IsUnspecified() {
+		return net.JoinHostPort("127.0.0.1", port)
+	}
+	return addr.String()
 }
 
 func isLoopback(host string) bool {
@@ -71,13 +77,17 @@ func isLoopback(host string) bool {
 // a newcomer gets from `make run` to a first call in one step. It does
 // nothing once any management key exists, and the secret is printed here
 // only: it is stored as a digest like every other.
-func bootstrapKey(ctx context.Context, store *keystore.Store, addr string, w io.Writer) error {
+func bootstrapKey(ctx context.Context, store *keystore.Store, addr string, w io.Writer, log *slog.Logger) error {
 	existing, err := store.List(ctx, adminCaller, keystore.ListInput{Status: keystore.StatusAll, Limit: 1})
 	if err != nil {
 		return err
 	}
 	if len(existing.Keys) > 0 {
-		return nil
+		active, err := store.List(ctx, adminCaller, keystore.ListInput{Limit: 1})
+		if err == nil && len(active.Keys) == 0 {
+			log.Warn("no active management key: create one with keysmith admin create-key --name NAME --scopes keys:read,keys:write,keys:revoke")
+		}
+		return err
 	}
 	out, err := store.Create(ctx, adminCaller, keystore.CreateInput{Name: "bootstrap", Scopes: keystore.ManagementScopes})
 	if err != nil {
