@@ -46,6 +46,9 @@ func newHarness(t *testing.T, cfg keystore.Config, hcfg Config) *harness {
 	t.Cleanup(func() { store.Close() })
 	logs := &testkit.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if hcfg.Now == nil {
+		hcfg.Now = clk.Now
+	}
 	srv := New(store, tools.NewServer(store, "test", logger), logger, hcfg)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,6 +30,7 @@ const MaxBodyBytes = 1 << 20
 // Store is what the HTTP side needs of the key store.
 type Store interface {
 	Authenticate(ctx context.Context, secret, from string) (keystore.Caller, error)
+	Check(ctx context.Context, secret string) (keystore.Caller, error)
 	Verify(ctx context.Context, c keystore.Caller, secret string) (keystore.Verification, error)
 }
 
@@ -37,11 +39,17 @@ type Config struct {
 	// AllowedOrigins are the browser origins (scheme://host[:port]) allowed
 	// besides loopback ones. A request with any other Origin gets 403.
 	AllowedOrigins []string
+	// ReadHeaderTimeout cuts off clients that send their headers slowly
+	// (default 10s).
+	ReadHeaderTimeout time.Duration
+	// Now is the clock of the failed-authentication limiter (default time.Now).
+	Now func() time.Time
 }
 
 // Server is keysmith's HTTP server.
 type Server struct {
 	store   Store
+	limiter *failureLimiter
 	log     *slog.Logger
 	cfg     Config
 	mcp     *server.StreamableHTTPServer
@@ -51,9 +59,15 @@ type Server struct {
 
 // New returns a server for the MCP server m and the store.
 func New(store Store, m *server.MCPServer, log *slog.Logger, cfg Config) *Server {
-	s := &Server{store: store, log: log, cfg: cfg}
+	if cfg.ReadHeaderTimeout == 0 {
+		cfg.ReadHeaderTimeout = 10 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Server{store: store, log: log, cfg: cfg, limiter: newFailureLimiter(cfg.Now)}
 	s.http = &http.Server{
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		ReadTimeout:       30 * time.Second,
 		// No WriteTimeout: /mcp answers may be long-lived event streams.
 		IdleTimeout:    2 * time.Minute,
@@ -115,13 +129,30 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // bearer header.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := s.store.Authenticate(r.Context(), bearer(r.Header.Get("Authorization")), r.RemoteAddr)
+		secret := bearer(r.Header.Get("Authorization"))
+		var (
+			c   keystore.Caller
+			err error
+		)
+		if blocked, retry := s.limiter.blocked(r.RemoteAddr); blocked {
+			// Over the limit, only a valid key gets through, and a refusal
+			// is neither audited nor counted again.
+			c, err = s.store.Check(r.Context(), secret)
+			if err != nil {
+				w.Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds())+1))
+				writeError(w, http.StatusTooManyRequests, keystore.EUnauthorized, "too many failed authentications from this address: try again later")
+				return
+			}
+		} else {
+			c, err = s.store.Authenticate(r.Context(), secret, r.RemoteAddr)
+		}
 		if err != nil {
 			if keystore.ErrorCode(err) == keystore.EInternal {
 				s.log.ErrorContext(r.Context(), "authenticate", "err", err)
 				writeError(w, http.StatusInternalServerError, keystore.EInternal, keystore.ErrorMessage(err))
 				return
 			}
+			s.limiter.fail(r.RemoteAddr)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="keysmith"`)
 			writeError(w, http.StatusUnauthorized, keystore.EUnauthorized, keystore.ErrorMessage(err))
 			return

@@ -3,13 +3,16 @@ package httpserver
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"maps"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -109,6 +112,7 @@ func TestUnauthorized(t *testing.T) {
 	for name, header := range headers {
 		for _, path := range []string{"/mcp", "/v1/verify"} {
 			t.Run(name+" "+path, func(t *testing.T) {
+				h.clock.Advance(failureWindow) // stay under the failed-authentication limit
 				status, hdr, body := h.post(path, "", initialize, "Authorization", header)
 				if status != http.StatusUnauthorized {
 					t.Fatalf("status %d, want 401: %s", status, body)
@@ -146,6 +150,101 @@ func TestUnauthorized(t *testing.T) {
 	// The valid key does work.
 	if status, _, body := h.post("/mcp", valid, initialize); status != http.StatusOK {
 		t.Fatalf("valid key: %d %s", status, body)
+	}
+}
+
+// Repeated failed authentication from one address is slowed down with 429;
+// a valid key from the same address still works, and the refusals past the
+// limit do not fill the audit trail.
+func TestFailedAuthenticationIsSlowed(t *testing.T) {
+	h := newHarness(t, keystore.Config{}, Config{})
+	_, key := h.mgmtKey("", keystore.ManagementScopes...)
+	for i := range maxFailures {
+		if status, _, _ := h.post("/mcp", "ksm_guess"+strconv.Itoa(i), initialize); status != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d, want 401", i+1, status)
+		}
+	}
+	audited := func() int {
+		trail, _ := h.store.AuditTrail(context.Background())
+		n := 0
+		for _, e := range trail {
+			if e.Action == keystore.ActionAuthenticate {
+				n++
+			}
+		}
+		return n
+	}
+	before := audited()
+	for range 5 {
+		status, hdr, body := h.post("/mcp", "ksm_guess", initialize)
+		if status != http.StatusTooManyRequests || hdr.Get("Retry-After") == "" {
+			t.Fatalf("past the limit: %d Retry-After %q: %s", status, hdr.Get("Retry-After"), body)
+		}
+		if secs, err := strconv.Atoi(hdr.Get("Retry-After")); err != nil || secs < 1 || secs > 61 {
+			t.Fatalf("Retry-After %q", hdr.Get("Retry-After"))
+		}
+	}
+	if audited() != before {
+		t.Fatal("refusals past the limit were audited")
+	}
+	// Another client on the same address, with a valid key, is not affected.
+	for name, c := range map[string]mcpClient{"mcp-go": h.mcpGo(key), "go-sdk": h.sdk(key)} {
+		if m, isErr := c.call("list_api_keys", map[string]any{}); isErr {
+			t.Fatalf("%s with a valid key during the block: %v", name, m)
+		}
+	}
+	h.clock.Advance(failureWindow)
+	if status, _, _ := h.post("/mcp", "ksm_guess", initialize); status != http.StatusUnauthorized {
+		t.Fatalf("after the window: %d, want 401 again", status)
+	}
+}
+
+// A client that sends its headers too slowly is cut off; others are served
+// meanwhile.
+func TestSlowHeadersAreCutOff(t *testing.T) {
+	store, err := keystore.Open(context.Background(), keystore.Config{Path: filepath.Join(t.TempDir(), "k.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv := New(store, tools.NewServer(store, "test", logger), logger, Config{ReadHeaderTimeout: 300 * time.Millisecond})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go srv.Serve(ctx, ln)
+
+	slow, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	if _, err := slow.Write([]byte("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")); err != nil {
+		t.Fatal(err)
+	}
+	// Meanwhile another client is served.
+	resp, err := http.Get("http://" + ln.Addr().String() + "/healthz")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("other client during the slow one: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	// The slow client is cut off once its time is up.
+	slow.SetReadDeadline(time.Now().Add(5 * time.Second))
+	start := time.Now()
+	buf := make([]byte, 512)
+	for {
+		if _, err := slow.Read(buf); err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatal("the slow client was not cut off")
+			}
+			break // closed by the server
+		}
+	}
+	if time.Since(start) > 3*time.Second {
+		t.Fatalf("cut off only after %s", time.Since(start))
 	}
 }
 
@@ -463,4 +562,50 @@ func (s *slowStore) Verify(ctx context.Context, c keystore.Caller, secret string
 	close(s.entered)
 	<-s.release
 	return s.Store.Verify(ctx, c, secret)
+}
+
+// Malformed JSON-RPC gets a protocol error or a 4xx, never a 5xx or a
+// crash, and changes nothing.
+func TestMalformedJSONRPC(t *testing.T) {
+	h := newHarness(t, keystore.Config{}, Config{})
+	_, key := h.mgmtKey("", keystore.ManagementScopes...)
+	h.create(h.mcpGo(key), map[string]any{"name": "existing"})
+	state := func() string {
+		page, err := h.store.List(context.Background(), keystore.Caller{Scopes: keystore.ManagementScopes}, keystore.ListInput{Status: keystore.StatusAll})
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := json.Marshal(page)
+		return string(raw)
+	}
+	before := state()
+	for _, body := range []string{
+		``, `{`, `null`, `[]`, `"ping"`, `{"jsonrpc":"2.0"}`,
+		`[{"jsonrpc":"2.0","id":1,"method":"ping"}]`,
+		`{"jsonrpc":"1.0","id":1,"method":"ping"}`,
+		`{"jsonrpc":"2.0","id":1,"method":"no/such/method"}`,
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":"x"}`,
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"no_such_tool"}}`,
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"create_api_key","arguments":"name=x"}}`,
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"create_api_key","arguments":{"name":{"$gt":""}}}}`,
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"create_api_key","arguments":{"name":"x","name":"` + strings.Repeat("y", 200) + `"}}}`,
+		strings.Repeat(`[`, 100_000),
+	} {
+		status, _, resp := h.post("/mcp", key, body)
+		if status >= 500 {
+			t.Errorf("body %.60q: %d %s", body, status, resp)
+		}
+		if status == http.StatusOK && !strings.Contains(resp, `"error"`) && !strings.Contains(resp, `"isError":true`) {
+			t.Errorf("body %.60q answered as a success: %s", body, resp)
+		}
+	}
+	if status, _, _ := h.post("/mcp", key, `{"jsonrpc":"2.0","id":1,"method":"ping"}`, "Content-Type", "text/plain"); status != http.StatusBadRequest {
+		t.Errorf("wrong content type: %d, want 400", status)
+	}
+	if state() != before {
+		t.Fatal("malformed requests changed stored keys")
+	}
+	if status, _, body := h.post("/mcp", key, initialize); status != http.StatusOK {
+		t.Fatalf("server no longer answers: %d %s", status, body)
+	}
 }

@@ -160,8 +160,11 @@ func checkApplication(s string) string {
 	return ""
 }
 
-// checkText validates free text: valid UTF-8, no control characters, at most
-// max characters. It returns "" when s is fine.
+// checkText validates free text: valid UTF-8, at most max characters, and
+// no control or invisible format characters. Format characters (Unicode Cf:
+// bidirectional overrides such as U+202E, zero-width spaces) would let a name
+// read differently in a list than it is stored, so a user could be asked to
+// confirm the revocation of a key that is not the one they see.
 func checkText(s string, max int) string {
 	if !utf8.ValidString(s) {
 		return "must be valid UTF-8"
@@ -170,8 +173,8 @@ func checkText(s string, max int) string {
 		return fmt.Sprintf("must be at most %d characters (got %d)", max, n)
 	}
 	for _, r := range s {
-		if unicode.IsControl(r) {
-			return "must not contain control characters"
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return fmt.Sprintf("must not contain control or invisible formatting characters (found U+%04X)", r)
 		}
 	}
 	return ""

@@ -34,18 +34,31 @@ func (s *Store) Verify(ctx context.Context, c Caller, secret string) (Verificati
 // is written to the audit trail with from (the remote address), never with
 // what was presented.
 func (s *Store) Authenticate(ctx context.Context, secret, from string) (Caller, error) {
-	v, err := s.verify(ctx, Caller{Application: ReservedApplication}, secret)
-	if err != nil {
-		return Caller{}, err
-	}
-	if !v.Valid {
+	c, err := s.Check(ctx, secret)
+	if ErrorCode(err) == EUnauthorized {
 		err := s.write(ctx, func(tx *tx) error {
 			return tx.audit(ctx, AuditEntry{Actor: "anonymous", Action: ActionAuthenticate, Outcome: EUnauthorized, Detail: "from " + from})
 		})
 		if err != nil {
 			return Caller{}, fmt.Errorf("audit refusal: %w", err)
 		}
-		return Caller{}, Errorf(EUnauthorized, "a valid management key is required: send Authorization: Bearer ksm_…")
+		return Caller{}, errUnauthorized
+	}
+	return c, err
+}
+
+var errUnauthorized = Errorf(EUnauthorized, "a valid management key is required: send Authorization: Bearer ksm_…")
+
+// Check is Authenticate without the audit entry for a refusal, for callers
+// that already know the address is misbehaving and must not let it fill the
+// audit trail.
+func (s *Store) Check(ctx context.Context, secret string) (Caller, error) {
+	v, err := s.verify(ctx, Caller{Application: ReservedApplication}, secret)
+	if err != nil {
+		return Caller{}, err
+	}
+	if !v.Valid {
+		return Caller{}, errUnauthorized
 	}
 	return Caller{Actor: v.Key.ID, Application: v.Key.BoundApplication, Scopes: v.Key.Scopes}, nil
 }
