@@ -43,9 +43,9 @@ func TestMain(m *testing.M) {
 
 // stdioClient spawns `keysmith stdio` on the database and initializes an
 // MCP session with it. The returned buffer collects the process's stderr.
-func stdioClient(t *testing.T, db string) (*client.Client, *testkit.Buffer) {
+func stdioClient(t *testing.T, db string, args ...string) (*client.Client, *testkit.Buffer) {
 	t.Helper()
-	c, err := client.NewStdioMCPClient(binary, []string{"KEYSMITH_DB=" + db, "HOME=" + t.TempDir()}, "stdio", "--log-level", "debug")
+	c, err := client.NewStdioMCPClient(binary, []string{"KEYSMITH_DB=" + db, "HOME=" + t.TempDir()}, append([]string{"stdio", "--log-level", "debug"}, args...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,20 +71,30 @@ func stdioClient(t *testing.T, db string) (*client.Client, *testkit.Buffer) {
 
 func call(t *testing.T, c *client.Client, name string, args map[string]any) (map[string]any, bool) {
 	t.Helper()
+	m, isErr, err := callTool(c, name, args)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return m, isErr
+}
+
+// callTool calls a tool and returns its structured content and whether it
+// is an error result; err is a protocol or transport failure.
+func callTool(c *client.Client, name string, args map[string]any) (map[string]any, bool, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	req := mcp.CallToolRequest{}
 	req.Params.Name, req.Params.Arguments = name, args
 	res, err := c.CallTool(ctx, req)
 	if err != nil {
-		t.Fatalf("%s: %v", name, err)
+		return nil, false, err
 	}
 	raw, _ := json.Marshal(res.StructuredContent)
 	var m map[string]any
 	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatalf("%s: structured content %s: %v", name, raw, err)
+		return nil, false, fmt.Errorf("structured content %s: %w", raw, err)
 	}
-	return m, res.IsError
+	return m, res.IsError, nil
 }
 
 func errorCode(m map[string]any) string {
