@@ -2,6 +2,7 @@ package keystore
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 )
@@ -46,9 +47,13 @@ func ParseDuration(s string) (time.Duration, error) {
 			return 0, fmt.Errorf("want a whole number followed by h, d or y, such as 12h, 30d or 1y")
 		}
 	}
-	n, err := strconv.Atoi(digits)
+	n, err := strconv.ParseInt(digits, 10, 64)
 	if err != nil {
 		return 0, fmt.Errorf("want a whole number followed by h, d or y, such as 12h, 30d or 1y")
+	}
+	if n > math.MaxInt64/int64(unit) {
+		// 999999d would wrap around to a negative duration.
+		return 0, fmt.Errorf("too long: at most %d%c", math.MaxInt64/int64(unit), s[len(s)-1])
 	}
 	return time.Duration(n) * unit, nil
 }

@@ -62,6 +62,8 @@ func TestParseGrace(t *testing.T) {
 		{"7d", 7 * Day, false},
 		{"168h", 7 * Day, false},
 		{"8d", 0, true},
+		{"999999d", 0, true}, // overflows int64 nanoseconds: must not wrap to a negative grace
+		{"999999y", 0, true},
 		{"169h", 0, true},
 		{"1y", 0, true},
 		{"soon", 0, true},

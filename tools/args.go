@@ -139,6 +139,10 @@ func (a *args) err(known ...string) error {
 	}
 	slices.Sort(unknown)
 	for _, name := range unknown {
+		if name == "" {
+			a.problem("arguments", "an argument with an empty name; this tool takes: %s", strings.Join(known, ", "))
+			continue
+		}
 		a.problem(name, "unknown argument; this tool takes: %s", strings.Join(known, ", "))
 	}
 	if len(a.problems) > 0 {

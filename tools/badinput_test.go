@@ -91,6 +91,8 @@ func TestBadInput(t *testing.T) {
 		{"rotate_api_key", map[string]any{"key_id": id, "grace_period": ""}, "grace_period"},
 		{"rotate_api_key", map[string]any{"key_id": id, "grace_period": "8d"}, "grace_period"},
 		{"rotate_api_key", map[string]any{"key_id": id, "grace_period": "forever"}, "grace_period"},
+		{"rotate_api_key", map[string]any{"key_id": id, "grace_period": "999999d"}, "grace_period"},
+		{"rotate_api_key", map[string]any{"key_id": id, "expires_in": "999999y"}, "expires_in"},
 		{"rotate_api_key", map[string]any{"key_id": id, "expires_in": "0d"}, "expires_in"},
 		{"rotate_api_key", map[string]any{"key_id": id, "expires_in": "400d"}, "expires_in"},
 		{"rotate_api_key", map[string]any{"key_id": id, "expires_in": false}, "expires_in"},

@@ -28,7 +28,7 @@ import (
 // mcp-go's in-process client: every call goes through JSON-RPC encoding and
 // the server's dispatch, as it would from an editor.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	client  *client.Client
 	clock   *testkit.Clock
 	dbPath  string
@@ -39,7 +39,7 @@ type env struct {
 	ids     map[string]string // id -> placeholder, see normalize
 }
 
-func newEnv(t *testing.T, cfg keystore.Config) *env {
+func newEnv(t testing.TB, cfg keystore.Config) *env {
 	t.Helper()
 	clk := testkit.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	cfg.Path = filepath.Join(t.TempDir(), "keysmith.db")
@@ -87,7 +87,7 @@ func newEnv(t *testing.T, cfg keystore.Config) *env {
 // wireTools returns each tool's definition exactly as tools/list puts it on
 // the wire. (mcp-go's client parses output schemas into a struct that keeps
 // only some keywords, so its view is not what other clients see.)
-func wireTools(t *testing.T, srv *server.MCPServer) map[string]json.RawMessage {
+func wireTools(t testing.TB, srv *server.MCPServer) map[string]json.RawMessage {
 	t.Helper()
 	resp := srv.HandleMessage(context.Background(), []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
 	raw, err := json.Marshal(resp)
@@ -113,7 +113,7 @@ func wireTools(t *testing.T, srv *server.MCPServer) map[string]json.RawMessage {
 	return out
 }
 
-func compileSchema(t *testing.T, raw json.RawMessage) *jsonschema.Schema {
+func compileSchema(t testing.TB, raw json.RawMessage) *jsonschema.Schema {
 	t.Helper()
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 	if err != nil {
@@ -167,7 +167,7 @@ func text(res *mcp.CallToolResult) string {
 }
 
 // structured returns the structured content as a generic JSON value.
-func structured(t *testing.T, res *mcp.CallToolResult) map[string]any {
+func structured(t testing.TB, res *mcp.CallToolResult) map[string]any {
 	t.Helper()
 	raw, _ := json.Marshal(res.StructuredContent)
 	var m map[string]any
