@@ -88,7 +88,8 @@ func TestCrashSafety(t *testing.T) {
 	l := &ledger{}
 
 	for cycle := range crashCycles(t) {
-		addr, _, server := httpServer(t, db, "--key-limit", "1000000")
+		server := httpServer(t, db, "--key-limit", "1000000")
+		addr := server.addr
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
 		for w := range 4 {
@@ -107,8 +108,8 @@ func TestCrashSafety(t *testing.T) {
 			}()
 		}
 		time.Sleep(time.Duration(50+rng.IntN(400)) * time.Millisecond)
-		server.Process.Kill() // SIGKILL: no shutdown, no final checkpoint
-		server.Wait()
+		server.cmd.Process.Kill() // SIGKILL: no shutdown, no final checkpoint
+		server.cmd.Wait()
 		close(stop)
 		wg.Wait()
 		checkLedger(t, db, l, cycle)

@@ -16,6 +16,8 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/keysmith/keysmith/internal/testkit"
 )
 
 var (
@@ -23,11 +25,18 @@ var (
 	listenRE     = regexp.MustCompile(`url=http://(127\.0\.0\.1:\d+)/mcp`)
 )
 
-// httpServer runs `keysmith http` on a free loopback port and returns its
-// address and everything it wrote to stderr up to the listening line.
-func httpServer(t *testing.T, db string, args ...string) (addr, banner string, cmd *exec.Cmd) {
+// runningServer is a `keysmith http` process started by a test.
+type runningServer struct {
+	addr   string // host:port it listens on
+	banner string // what it wrote to stderr up to the listening line
+	cmd    *exec.Cmd
+	log    *testkit.Buffer // everything it wrote to stderr
+}
+
+// httpServer runs `keysmith http` on a free loopback port.
+func httpServer(t *testing.T, db string, args ...string) *runningServer {
 	t.Helper()
-	cmd = exec.Command(binary, append([]string{"http", "--addr", "127.0.0.1:0", "--db", db}, args...)...)
+	cmd := exec.Command(binary, append([]string{"http", "--addr", "127.0.0.1:0", "--db", db}, args...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -36,11 +45,16 @@ func httpServer(t *testing.T, db string, args ...string) (addr, banner string, c
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	lines := make(chan string)
+	srv := &runningServer{cmd: cmd, log: &testkit.Buffer{}}
+	lines := make(chan string, 1024) // the start-up lines; later ones only go to log
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
-			lines <- sc.Text()
+			srv.log.Write([]byte(sc.Text() + "\n"))
+			select {
+			case lines <- sc.Text():
+			default: // full: the test stopped reading after start-up
+			}
 		}
 		close(lines)
 	}()
@@ -50,18 +64,15 @@ func httpServer(t *testing.T, db string, args ...string) (addr, banner string, c
 		select {
 		case line, ok := <-lines:
 			if !ok {
-				t.Fatalf("keysmith http exited: %s", b.String())
+				t.Fatalf("keysmith http exited: %s", srv.log)
 			}
 			b.WriteString(line + "\n")
 			if m := listenRE.FindStringSubmatch(line); m != nil {
-				go func() {
-					for range lines {
-					}
-				}()
-				return m[1], b.String(), cmd
+				srv.addr, srv.banner = m[1], b.String()
+				return srv
 			}
 		case <-timeout:
-			t.Fatalf("keysmith http did not start: %s", b.String())
+			t.Fatalf("keysmith http did not start: %s", srv.log)
 		}
 	}
 }
@@ -71,7 +82,8 @@ func httpServer(t *testing.T, db string, args ...string) (addr, banner string, c
 // same database, revoke that key and the server refuses it at once.
 func TestHTTPBootstrapAndAdmin(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "keysmith.db")
-	addr, banner, server := httpServer(t, db, "--bootstrap")
+	server := httpServer(t, db, "--bootstrap")
+	addr, banner := server.addr, server.banner
 	secrets := mgmtSecretRE.FindAllString(banner, -1)
 	if len(secrets) != 2 || secrets[0] != secrets[1] {
 		t.Fatalf("banner does not show one management key (in the text and the curl command): %s", banner)
@@ -150,9 +162,9 @@ func TestHTTPBootstrapAndAdmin(t *testing.T) {
 	}
 
 	// SIGTERM: a clean exit.
-	server.Process.Signal(syscall.SIGTERM)
+	server.cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
-	go func() { done <- server.Wait() }()
+	go func() { done <- server.cmd.Wait() }()
 	select {
 	case err := <-done:
 		if err != nil {
@@ -163,8 +175,7 @@ func TestHTTPBootstrapAndAdmin(t *testing.T) {
 	}
 
 	// A restart with --bootstrap creates no second key.
-	_, banner2, _ := httpServer(t, db, "--bootstrap")
-	if mgmtSecretRE.MatchString(banner2) {
-		t.Fatalf("second start printed a new key: %s", banner2)
+	if again := httpServer(t, db, "--bootstrap"); mgmtSecretRE.MatchString(again.banner) {
+		t.Fatalf("second start printed a new key: %s", again.banner)
 	}
 }

@@ -21,7 +21,7 @@ func TestTwoProcessesShareOneDatabase(t *testing.T) {
 		t.Fatalf("admin create-key: %v: %s", err, out)
 	}
 	mgmt := mgmtSecretRE.FindString(string(out))
-	addr, _, _ := httpServer(t, db, "--key-limit", "100000")
+	addr := httpServer(t, db, "--key-limit", "100000").addr
 	stdio, stderr := stdioClient(t, db, "--key-limit", "100000")
 
 	// Concurrent writers in both processes.
