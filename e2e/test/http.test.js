@@ -43,6 +43,9 @@ function messages(res) {
   return [JSON.parse(res.body)];
 }
 
+// keysmith answers 429 after 10 failed authentications from one address
+// within a minute; this file makes 8 (one request per refused connect), on
+// its own server.
 describe('Streamable HTTP', () => {
   let server;
   let db;
