@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -43,6 +44,10 @@ type Store struct {
 	reader *sql.DB
 	cfg    Config
 	digest digester
+	cache  *keyCache
+	usage  usage
+	done   chan struct{} // closed by Close: stops the usage flusher
+	closed sync.WaitGroup
 }
 
 // Open opens (creating if needed) the database at cfg.Path and brings its
@@ -93,15 +98,36 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("keystore: open: %w", err)
 	}
 	if err := s.migrate(ctx); err != nil {
-		s.Close()
+		s.reader.Close()
+		s.writer.Close()
 		return nil, fmt.Errorf("keystore: migrate %s: %w", cfg.Path, err)
 	}
+	if s.cache, err = newKeyCache(ctx, s.reader); err != nil {
+		s.reader.Close()
+		s.writer.Close()
+		return nil, fmt.Errorf("keystore: %w", err)
+	}
+	s.usage.pending = map[string]time.Time{}
+	s.done = make(chan struct{})
+	s.closed.Add(1)
+	go func() {
+		defer s.closed.Done()
+		s.flushUsageEvery(lastUsedFlush, s.done)
+	}()
 	return s, nil
 }
 
-// Close closes the database.
+// Close writes the recorded key uses and closes the database. It is safe
+// to call more than once.
 func (s *Store) Close() error {
-	return errors.Join(s.reader.Close(), s.writer.Close())
+	select {
+	case <-s.done:
+		return nil
+	default:
+	}
+	close(s.done)
+	s.closed.Wait()
+	return errors.Join(s.flushUsage(context.Background()), s.cache.close(), s.reader.Close(), s.writer.Close())
 }
 
 func dsn(path, query string) string {

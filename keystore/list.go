@@ -137,6 +137,7 @@ func (s *Store) List(ctx context.Context, c Caller, in ListInput) (Page, error) 
 				page.NextCursor = encodeCursor(lastSeq, fingerprint)
 				break
 			}
+			s.usage.apply(&k)
 			page.Keys = append(page.Keys, k)
 			lastSeq = seq
 		}

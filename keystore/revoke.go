@@ -65,5 +65,6 @@ func (s *Store) Revoke(ctx context.Context, c Caller, in RevokeInput) (Revoked, 
 		out = Revoked{Key: k}
 		return tx.audit(ctx, AuditEntry{Actor: c.Actor, Action: ActionRevoke, KeyID: k.ID, Application: k.Application, Outcome: "ok", Detail: in.Reason})
 	})
+	s.usage.apply(&out.Key)
 	return out, err
 }

@@ -86,5 +86,6 @@ func (s *Store) Rotate(ctx context.Context, c Caller, in RotateInput) (Rotated, 
 		return tx.audit(ctx, AuditEntry{Actor: c.Actor, Action: ActionRotate, KeyID: old.ID, Application: old.Application, Outcome: "ok",
 			Detail: fmt.Sprintf("replaced_by=%s grace_period=%s expires_in=%s", out.Key.ID, FormatDuration(grace), FormatDuration(lifetime))})
 	})
+	s.usage.apply(&out.Previous)
 	return out, err
 }

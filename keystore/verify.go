@@ -5,12 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
+	"slices"
 )
-
-// lastUsedResolution is how stale last_used_at may get: a key verified many
-// times a minute costs one write a minute, not one a call.
-const lastUsedResolution = time.Minute
 
 // Verification is the answer to "does this key work?". Key is set only when
 // Valid is true: nothing is told about keys that do not work.
@@ -75,29 +71,44 @@ func (s *Store) verify(ctx context.Context, c Caller, secret string) (Verificati
 	// what an index lookup's timing could reveal is about a SHA-256 digest,
 	// which gives no way to build a secret that matches it.
 	digest := s.digest.digest(secret)
-
-	var k Key
-	err := s.read(ctx, func(tx *tx) error {
-		var err error
-		k, _, err = scanKey(tx.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM keys WHERE digest = ?`, digest), tx.now)
-		return err
-	})
-	if errors.Is(err, sql.ErrNoRows) {
-		return Verification{}, nil
-	}
+	k, found, err := s.lookup(ctx, digest)
 	if err != nil {
 		return Verification{}, fmt.Errorf("verify: %w", err)
 	}
-	if !c.sees(k.Application) || k.Status != StatusActive {
+	now := s.now()
+	if !found || !c.sees(k.Application) || status(now, k.ExpiresAt, k.RevokedAt) != StatusActive {
 		return Verification{}, nil
 	}
-
-	now := s.now()
-	if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) >= lastUsedResolution {
-		if _, err := s.writer.ExecContext(ctx, `UPDATE keys SET last_used_at = ? WHERE id = ?`, now.Unix(), k.ID); err != nil {
-			return Verification{}, fmt.Errorf("verify: record use: %w", err)
-		}
-		k.LastUsedAt = &now
-	}
+	k.Status = StatusActive
+	s.usage.record(k.ID, now)
+	k.LastUsedAt = &now
 	return Verification{Valid: true, Key: k}, nil
+}
+
+// lookup finds the key with the digest, from the cache while the database
+// is unchanged. It writes nothing: uses are recorded in memory and written
+// in batches.
+func (s *Store) lookup(ctx context.Context, digest []byte) (Key, bool, error) {
+	e, ok, version, err := s.cache.get(ctx, digest)
+	if err != nil {
+		return Key{}, false, err
+	}
+	if !ok {
+		row := s.reader.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM keys WHERE digest = ?`, digest)
+		k, _, err := scanKey(row, s.now())
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return Key{}, false, err
+		default:
+			e = cacheEntry{key: k, found: true}
+		}
+		s.cache.put(digest, version, e)
+	}
+	k := e.key
+	if e.found {
+		k.Scopes = slices.Clone(k.Scopes) // callers get their own copy
+		s.usage.apply(&k)
+	}
+	return k, e.found, nil
 }
