@@ -4,7 +4,7 @@ BIN     := bin/keysmith
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: build run test lint e2e
+.PHONY: build run test lint e2e fuzz soak
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/keysmith
@@ -14,6 +14,21 @@ run: build
 
 test:
 	$(GO) test -race ./...
+
+# Each fuzz target for a bounded time (FUZZTIME each); plain `make test`
+# already runs their seed corpora.
+FUZZTIME ?= 10s
+FUZZ_TARGETS := keystore:FuzzWellFormed keystore:FuzzParseDuration keystore:FuzzCursor tools:FuzzToolArguments
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t#*:} ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) ./$${t%%:*}; \
+	done
+
+# The crash-safety test with 50 SIGKILL cycles instead of the 20 of make test.
+soak:
+	KEYSMITH_CRASH_CYCLES=50 $(GO) test -count=1 -run '^TestCrashSafety$$' -v ./cmd/keysmith
 
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -56,6 +56,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Path == "" {
 		return nil, errors.New("keystore: no database path")
 	}
+	// SQLite gets a file: URI, in which a relative path would read as a host.
+	path, err := filepath.Abs(cfg.Path)
+	if err != nil {
+		return nil, fmt.Errorf("keystore: database path: %w", err)
+	}
+	cfg.Path = path
 	if cfg.Prefix == "" {
 		cfg.Prefix = DefaultPrefix
 	}
@@ -85,7 +91,6 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("keystore: %w", err)
 	}
 	s := &Store{cfg: cfg, digest: digester{pepper: cfg.Pepper}}
-	var err error
 	// FULL synchronous mode: a commit is on disk when it returns, so an
 	// acknowledged key survives a crash or a power loss.
 	const pragmas = "_pragma=foreign_keys(1)&_busy_timeout=10000&_journal_mode=WAL&_synchronous=FULL"

@@ -59,6 +59,19 @@ func TestOpenMigratesOnceAndKeepsData(t *testing.T) {
 	}
 }
 
+func TestOpenRelativePath(t *testing.T) {
+	t.Chdir(t.TempDir())
+	s, err := Open(context.Background(), Config{Path: "rel.db"})
+	if err != nil {
+		t.Fatalf("relative path: %v", err)
+	}
+	defer s.Close()
+	mustCreate(t, s, stdio, CreateInput{Name: "k"})
+	if _, err := os.Stat("rel.db"); err != nil {
+		t.Fatalf("database not at the relative path: %v", err)
+	}
+}
+
 func TestOpenRejectsBadConfig(t *testing.T) {
 	dir := t.TempDir()
 	for name, cfg := range map[string]Config{
