@@ -12,8 +12,11 @@ build:
 run: build
 	./$(BIN) http --bootstrap
 
+# The crash-safety test runs 3 cycles under the race detector and its full
+# 20 in a second pass without it (the detector slows its SQLite checks).
 test:
 	$(GO) test -race ./...
+	$(GO) test -count=1 -run '^TestCrashSafety$$' ./cmd/keysmith
 
 # Each fuzz target for a bounded time (FUZZTIME each); plain `make test`
 # already runs their seed corpora.
