@@ -107,7 +107,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.writer.Close()
 		return nil, fmt.Errorf("keystore: migrate %s: %w", cfg.Path, err)
 	}
-	if s.cache, err = newKeyCache(ctx, s.reader); err != nil {
+	if s.cache, err = newKeyCache(ctx, s.reader, cfg.Path); err != nil {
 		s.reader.Close()
 		s.writer.Close()
 		return nil, fmt.Errorf("keystore: %w", err)

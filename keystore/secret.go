@@ -71,15 +71,30 @@ func newSecret(prefix string) (string, error) {
 	return b.String(), nil
 }
 
-// checksum returns the CRC32 of s as checksumLen base62 characters.
-func checksum(s string) string {
-	v := crc32.ChecksumIEEE([]byte(s))
-	out := make([]byte, checksumLen)
+// isBase62 marks the bytes of the base62 alphabet.
+var isBase62 = func() (t [256]bool) {
+	for i := 0; i < len(base62); i++ {
+		t[base62[i]] = true
+	}
+	return t
+}()
+
+// checksumOf returns the CRC32 of random as checksumLen base62 characters.
+// It works on the stack: it runs on every verification.
+func checksumOf(random string) [checksumLen]byte {
+	var buf [randomLen]byte
+	v := crc32.ChecksumIEEE(buf[:copy(buf[:], random)])
+	var out [checksumLen]byte
 	for i := checksumLen - 1; i >= 0; i-- {
 		out[i] = base62[v%62]
 		v /= 62
 	}
-	return string(out)
+	return out
+}
+
+func checksum(random string) string {
+	c := checksumOf(random)
+	return string(c[:])
 }
 
 // wellFormed reports whether secret has the given prefix, the right length,
@@ -90,11 +105,11 @@ func wellFormed(secret, prefix string) bool {
 	}
 	body := secret[len(prefix)+1:]
 	for i := 0; i < len(body); i++ {
-		if strings.IndexByte(base62, body[i]) < 0 {
+		if !isBase62[body[i]] {
 			return false
 		}
 	}
-	return checksum(body[:randomLen]) == body[randomLen:]
+	return checksumOf(body[:randomLen]) == [checksumLen]byte([]byte(body[randomLen:]))
 }
 
 // hint returns the non-secret reminder shown in place of a secret: the prefix,
@@ -115,6 +130,11 @@ type digester struct {
 // testing guesses offline.
 func (d digester) digest(secret string) []byte {
 	if len(d.pepper) == 0 {
+		var buf [64]byte // keys are shorter: hash from the stack, no allocation
+		if len(secret) <= len(buf) {
+			sum := sha256.Sum256(buf[:copy(buf[:], secret)])
+			return sum[:]
+		}
 		sum := sha256.Sum256([]byte(secret))
 		return sum[:]
 	}

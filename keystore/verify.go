@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 )
 
 // Verification is the answer to "does this key work?". Key is set only when
@@ -71,11 +72,11 @@ func (s *Store) verify(ctx context.Context, c Caller, secret string) (Verificati
 	// what an index lookup's timing could reveal is about a SHA-256 digest,
 	// which gives no way to build a secret that matches it.
 	digest := s.digest.digest(secret)
-	k, found, err := s.lookup(ctx, digest)
+	now := s.now()
+	k, found, err := s.lookup(ctx, digest, now)
 	if err != nil {
 		return Verification{}, fmt.Errorf("verify: %w", err)
 	}
-	now := s.now()
 	if !found || !c.sees(k.Application) || status(now, k.ExpiresAt, k.RevokedAt) != StatusActive {
 		return Verification{}, nil
 	}
@@ -86,16 +87,16 @@ func (s *Store) verify(ctx context.Context, c Caller, secret string) (Verificati
 }
 
 // lookup finds the key with the digest, from the cache while the database
-// is unchanged. It writes nothing: uses are recorded in memory and written
-// in batches.
-func (s *Store) lookup(ctx context.Context, digest []byte) (Key, bool, error) {
+// is unchanged. It writes nothing: verify records the use in memory, and
+// uses are written in batches.
+func (s *Store) lookup(ctx context.Context, digest []byte, now time.Time) (Key, bool, error) {
 	e, ok, version, err := s.cache.get(ctx, digest)
 	if err != nil {
 		return Key{}, false, err
 	}
 	if !ok {
 		row := s.reader.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM keys WHERE digest = ?`, digest)
-		k, _, err := scanKey(row, s.now())
+		k, _, err := scanKey(row, now)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
@@ -106,9 +107,6 @@ func (s *Store) lookup(ctx context.Context, digest []byte) (Key, bool, error) {
 		s.cache.put(digest, version, e)
 	}
 	k := e.key
-	if e.found {
-		k.Scopes = slices.Clone(k.Scopes) // callers get their own copy
-		s.usage.apply(&k)
-	}
+	k.Scopes = slices.Clone(k.Scopes) // callers get their own copy
 	return k, e.found, nil
 }
