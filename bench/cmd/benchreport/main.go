@@ -40,6 +40,7 @@ type config struct {
 	duration   time.Duration
 	keys       int
 	coldStarts int
+	sustained  time.Duration
 	dir        string
 	keep       bool
 	markdown   string
@@ -54,12 +55,13 @@ var sections = []string{"verify", "http-verify", "mcp", "create", "coldstart", "
 func main() {
 	var c config
 	var only string
-	flag.IntVar(&c.reps, "reps", 3, "repetitions of each measurement; figures are their medians")
+	flag.IntVar(&c.reps, "reps", 5, "repetitions of each measurement; figures are their medians")
 	flag.IntVar(&c.conns, "conns", 64, "concurrent keep-alive connections of the HTTP loads")
 	flag.DurationVar(&c.warmup, "warmup", time.Second, "warm-up of each HTTP load, not counted")
 	flag.DurationVar(&c.duration, "duration", 5*time.Second, "measured time of each HTTP load")
 	flag.IntVar(&c.keys, "keys", 1_000_000, "keys in the large database (list and RSS rows)")
 	flag.IntVar(&c.coldStarts, "coldstarts", 15, "stdio cold starts of each server")
+	flag.DurationVar(&c.sustained, "sustained", time.Minute, "length of the sustained verify load of the peak-RSS row (0: no such row)")
 	flag.StringVar(&c.dir, "dir", "", "`directory` for binaries, databases and logs (default: a new temporary one)")
 	flag.BoolVar(&c.keep, "keep", false, "keep the directory afterwards")
 	flag.StringVar(&c.markdown, "markdown", "", "also write the table and the machine, as Markdown, to `file`")
@@ -189,12 +191,12 @@ func run(ctx context.Context, c config) error {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &self)
 	syscall.Getrusage(syscall.RUSAGE_CHILDREN, &children)
 	own := tv(self.Utime) + tv(self.Stime) + tv(children.Utime) + tv(children.Stime)
-	busy := cpu1.busy - cpu0.busy
+	busy, steal := cpu1.busy-cpu0.busy, cpu1.steal-cpu0.steal
 	foreign := max(0, busy-own)
-	r.notes = append(r.notes, fmt.Sprintf("CPU time over the run: %.0f s busy of %.0f s available (%d cores × %.0f s); this run %.0f s, other processes %.1f s (%.2f cores on average)",
-		busy, float64(runtime.NumCPU())*elapsed.Seconds(), runtime.NumCPU(), elapsed.Seconds(), own, foreign, foreign/elapsed.Seconds()))
-	if foreign/elapsed.Seconds() > 0.1 {
-		r.notes = append(r.notes, "WARNING: other processes used the CPU during this run: the figures are disturbed, run again on a quiet machine")
+	r.notes = append(r.notes, fmt.Sprintf("CPU time over the run: %.0f s busy of %.0f s (%d cores × %.0f s): this run %.0f s, other processes %.1f s (%.2f cores on average), taken by the hypervisor (steal) %.1f s",
+		busy, float64(runtime.NumCPU())*elapsed.Seconds(), runtime.NumCPU(), elapsed.Seconds(), own, foreign, foreign/elapsed.Seconds(), steal))
+	if (foreign+steal)/elapsed.Seconds() > 0.1 {
+		r.notes = append(r.notes, "WARNING: other processes or the hypervisor took CPU time during this run: the figures are disturbed; run again on a quiet machine")
 	}
 
 	table := r.table()
@@ -727,61 +729,97 @@ func (r *report) list(ctx context.Context, small, large *bench.Dataset) error {
 	return nil
 }
 
-func (r *report) rss(ctx context.Context, large *bench.Dataset) error {
-	name := "rss"
+// rssRun starts keysmith on the large database, drives a verify load over
+// random active keys for warmup+duration, and reads its memory.
+type rssResult struct {
+	idle, after bench.Memory
+	conns       int // SQLite connections open on the database file
+	load        bench.LoadResult
+}
+
+func (r *report) rssRun(ctx context.Context, large *bench.Dataset, name string, seed uint64, warmup, duration time.Duration) (rssResult, error) {
 	var extra []string
 	if r.c.profile != "" {
-		extra = []string{"-memprofile", filepath.Join(r.c.profile, "rss.heap.pprof")}
+		extra = []string{"-memprofile", filepath.Join(r.c.profile, name+".heap.pprof")}
 	}
 	ks, err := r.startKeysmith(ctx, name, large.Path, extra...)
 	if err != nil {
-		return err
+		return rssResult{}, err
 	}
 	defer ks.Stop()
-	idle, err := bench.ReadMemory(ks.Pid())
-	if err != nil {
-		return err
+	var out rssResult
+	if out.idle, err = bench.ReadMemory(ks.Pid()); err != nil {
+		return out, err
 	}
 	active := bench.ActiveCount(large.N)
-	r.logf("RSS: verify load over all %d active keys of %d, %d connections, %s + %s", active, large.N, r.c.conns, r.c.warmup, r.c.duration)
 	prefix := bench.PostRequest(ks.Addr, "/v1/verify", large.Management, nil)
 	prefix = prefix[:len(prefix)-len("Content-Length: 0\r\n\r\n")]
 	rngs := make([]*rand.Rand, r.c.conns)
 	for c := range rngs {
-		rngs[c] = rand.New(rand.NewPCG(uint64(c), 42))
+		rngs[c] = rand.New(rand.NewPCG(uint64(c), seed))
 	}
-	var rss []float64
-	var res bench.LoadResult
-	var after bench.Memory
-	conns := 0
-	for range r.c.reps {
-		res, err = r.load(ctx, ks.Addr, func(c, n int) []byte {
+	load := bench.Load{Addr: ks.Addr, Conns: r.c.conns, Warmup: warmup, Duration: duration,
+		Request: func(c, n int) []byte {
 			secret := large.Secret(bench.ActiveIndex(rngs[c].IntN(active)))
 			body := `{"key":"` + secret + `"}`
 			return fmt.Appendf(slices.Clip(prefix), "Content-Length: %d\r\n\r\n%s", len(body), body)
-		})
+		}}
+	if out.load, err = load.Run(ctx); err != nil {
+		return out, err
+	}
+	if out.load.Status[200] != out.load.Requests {
+		return out, fmt.Errorf("verify load: statuses %v", out.load.Status)
+	}
+	if out.after, err = bench.ReadMemory(ks.Pid()); err != nil {
+		return out, err
+	}
+	out.conns = bench.OpenFiles(ks.Pid(), filepath.Base(large.Path))
+	return out, nil
+}
+
+func (r *report) rss(ctx context.Context, large *bench.Dataset) error {
+	active := bench.ActiveCount(large.N)
+	mib := func(b float64) string { return fmt.Sprintf("%.1f MiB", b/(1<<20)) }
+	const limit = 64 << 20
+	r.logf("RSS: a fresh keysmith http per rep, verify load over random keys among %d active of %d, %d connections, %s + %s; %d reps",
+		active, large.N, r.c.conns, r.c.warmup, r.c.duration, r.c.reps)
+	var runs []rssResult
+	for i := range r.c.reps {
+		res, err := r.rssRun(ctx, large, fmt.Sprintf("rss-%d", i+1), uint64(i), r.c.warmup, r.c.duration)
 		if err != nil {
 			return err
 		}
-		if res.Status[200] != res.Requests {
-			return fmt.Errorf("verify load: statuses %v", res.Status)
-		}
-		if after, err = bench.ReadMemory(ks.Pid()); err != nil {
-			return err
-		}
-		rss = append(rss, float64(after.RSS))
-		conns = max(conns, bench.OpenFiles(ks.Pid(), filepath.Base(large.Path)))
+		runs = append(runs, res)
 	}
-	const limit = 64 << 20
-	mib := func(b float64) string { return fmt.Sprintf("%.1f MiB", b/(1<<20)) }
-	v := median(rss)
+	v := median(collect(runs, func(x rssResult) float64 { return float64(x.after.RSS) }))
 	r.add(row{
 		figure:  fmt.Sprintf("RSS of keysmith http with %s keys after a verify load", human(large.N)),
 		value:   mib(v),
 		ceiling: "—",
 		ratio:   math.NaN(), target: "≤ 64 MiB", met: yesNo(v <= limit),
-		note: fmt.Sprintf("VmRSS of the process after each of %d loads (median); %s at start, peak (VmHWM) %s; %d SQLite connections open on the file; each load verified random keys among %d for %s (last: %.0f/s, p99 %s)",
-			r.c.reps, mib(float64(idle.RSS)), mib(float64(after.HWM)), conns, active, r.c.duration, res.PerSec, fmtNs(float64(res.P99))),
+		note: fmt.Sprintf("VmRSS after %s + %s of %d connections verifying random keys among %d (%.0f/s, p99 %s); %s at start, peak (VmHWM) %s; %d SQLite connections open on the file",
+			r.c.warmup, r.c.duration, r.c.conns, active,
+			median(collect(runs, func(x rssResult) float64 { return x.load.PerSec })),
+			fmtNs(median(collect(runs, func(x rssResult) float64 { return float64(x.load.P99) }))),
+			mib(median(collect(runs, func(x rssResult) float64 { return float64(x.idle.RSS) }))),
+			mib(median(collect(runs, func(x rssResult) float64 { return float64(x.after.HWM) }))),
+			runs[len(runs)-1].conns),
+	})
+	if r.c.sustained <= 0 {
+		return nil
+	}
+	r.logf("RSS: one sustained verify load of %s", r.c.sustained)
+	res, err := r.rssRun(ctx, large, "rss-sustained", 99, 0, r.c.sustained)
+	if err != nil {
+		return err
+	}
+	r.add(row{
+		figure:  fmt.Sprintf("peak RSS of keysmith http with %s keys over a sustained %s verify load", human(large.N), r.c.sustained),
+		value:   mib(float64(res.after.HWM)),
+		ceiling: "—",
+		ratio:   math.NaN(), target: "≤ 64 MiB", met: yesNo(res.after.HWM <= limit),
+		note: fmt.Sprintf("VmHWM; one run (not a median); %d verifications of random keys among %d, %.0f/s; VmRSS at the end %s",
+			res.load.Requests, active, res.load.PerSec, mib(float64(res.after.RSS))),
 	})
 	return nil
 }
@@ -941,8 +979,9 @@ func fsType(dir string) string {
 	return fmt.Sprintf("file system 0x%x", st.Type)
 }
 
-// cpuTimes is the machine's busy CPU time from /proc/stat, in seconds.
-type cpuTimes struct{ busy float64 }
+// cpuTimes is the machine's busy CPU time and the time the hypervisor
+// took from it (steal), from /proc/stat, in seconds.
+type cpuTimes struct{ busy, steal float64 }
 
 func readCPU() cpuTimes {
 	b, err := os.ReadFile("/proc/stat")
@@ -951,22 +990,23 @@ func readCPU() cpuTimes {
 	}
 	line, _, _ := strings.Cut(string(b), "\n")
 	fields := strings.Fields(line)
-	if len(fields) < 8 || fields[0] != "cpu" {
+	if len(fields) < 9 || fields[0] != "cpu" {
 		return cpuTimes{}
 	}
-	var busy float64
-	for i, f := range fields[1:] {
+	var t cpuTimes
+	// user nice system idle iowait irq softirq steal (guest time is in user)
+	for i, f := range fields[1:9] {
 		var v float64
 		fmt.Sscan(f, &v)
-		if i == 3 || i == 4 { // idle, iowait
-			continue
+		switch i {
+		case 3, 4:
+		case 7:
+			t.steal += v / 100 // USER_HZ is 100 on Linux
+		default:
+			t.busy += v / 100
 		}
-		if i >= 8 { // guest time is already in user
-			break
-		}
-		busy += v
 	}
-	return cpuTimes{busy: busy / 100} // USER_HZ is 100 on Linux
+	return t
 }
 
 func tv(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }

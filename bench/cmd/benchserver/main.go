@@ -146,6 +146,9 @@ func serveKeysmith(ctx context.Context, ln net.Listener, db string, noop bool, l
 		if ferr != nil {
 			return ferr
 		}
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		logger.Info("go memory before GC", "heap_inuse", ms.HeapInuse, "heap_sys", ms.HeapSys, "stack_sys", ms.StackSys, "sys", ms.Sys, "heap_released", ms.HeapReleased, "goroutines", runtime.NumGoroutine())
 		runtime.GC()
 		ferr = pprof.WriteHeapProfile(f)
 		f.Close()
