@@ -20,6 +20,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
@@ -116,12 +117,13 @@ type row struct {
 }
 
 type report struct {
-	c     config
-	start time.Time
-	dir   string
-	bins  map[string]string
-	rows  []row
-	notes []string
+	c      config
+	commit string
+	start  time.Time
+	dir    string
+	bins   map[string]string
+	rows   []row
+	notes  []string
 }
 
 func (r *report) logf(format string, args ...any) {
@@ -156,6 +158,8 @@ func run(ctx context.Context, c config) error {
 			return err
 		}
 	}
+	r.commit = describe(ctx, root)
+	r.logf("measuring keysmith %s", r.commit)
 	r.logf("building keysmith and the helpers (go build -ldflags %q) into %s", bench.LDFlags, r.dir)
 	if r.bins, err = bench.Build(ctx, c.goCmd, root, filepath.Join(r.dir, "bin")); err != nil {
 		return err
@@ -206,10 +210,11 @@ func run(ctx context.Context, c config) error {
 	for _, n := range r.notes {
 		fmt.Println("- " + n)
 	}
-	fmt.Printf("\nmachine: %s\ntotal: %s\n", m.oneLine(), elapsed.Round(time.Second))
+	command := strings.Join(append([]string{"benchreport"}, os.Args[1:]...), " ")
+	fmt.Printf("\nkeysmith: %s\ncommand: %s\nmachine: %s\ntotal: %s\n", r.commit, command, m.oneLine(), elapsed.Round(time.Second))
 	if c.markdown != "" {
 		var b strings.Builder
-		fmt.Fprintf(&b, "Run of %s, %s.\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), elapsed.Round(time.Second))
+		fmt.Fprintf(&b, "Run of %s on keysmith %s (`%s`), %s in all.\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), r.commit, command, elapsed.Round(time.Second))
 		b.WriteString(table)
 		b.WriteString("\n")
 		for _, n := range r.notes {
@@ -1007,6 +1012,17 @@ func readCPU() cpuTimes {
 		}
 	}
 	return t
+}
+
+// describe names the commit measured, as `make build` versions keysmith.
+func describe(ctx context.Context, root string) string {
+	cmd := exec.CommandContext(ctx, "git", "describe", "--tags", "--always", "--dirty")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		return "(not a git checkout)"
+	}
+	return strings.TrimSpace(string(out))
 }
 
 func tv(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
