@@ -4,7 +4,7 @@ BIN     := bin/keysmith
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: build run test lint e2e fuzz soak
+.PHONY: build run test lint e2e fuzz soak bench
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/keysmith
@@ -32,6 +32,13 @@ fuzz:
 # The crash-safety test with 50 SIGKILL cycles instead of the 20 of make test.
 soak:
 	KEYSMITH_CRASH_CYCLES=50 $(GO) test -count=1 -run '^TestCrashSafety$$' -v ./cmd/keysmith
+
+# bench measures keysmith against ceilings measured in the same run (about
+# 6 minutes on 2 cores) and prints each figure beside its ceiling; see
+# docs/benchmarks.md. Extra flags go in BENCHFLAGS, e.g.
+# make bench BENCHFLAGS="-reps 1 -keys 100000".
+bench:
+	$(GO) run ./bench/cmd/benchreport $(BENCHFLAGS)
 
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -266,8 +266,17 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		start := time.Now()
 		rec := &recorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
-		s.log.InfoContext(r.Context(), "http request", "method", r.Method, "path", r.URL.Path,
-			"status", rec.status, "actor", rec.actor, "remote", r.RemoteAddr, "duration", time.Since(start))
+		// Answered requests are logged at debug level: on the verification
+		// path a line per request to stderr costs more than the request.
+		// Refusals and failures stay visible at info.
+		level := slog.LevelDebug
+		if rec.status >= 400 {
+			level = slog.LevelInfo
+		}
+		if s.log.Enabled(r.Context(), level) {
+			s.log.Log(r.Context(), level, "http request", "method", r.Method, "path", r.URL.Path,
+				"status", rec.status, "actor", rec.actor, "remote", r.RemoteAddr, "duration", time.Since(start))
+		}
 	})
 }
 

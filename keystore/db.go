@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -45,9 +46,12 @@ type Store struct {
 	cfg    Config
 	digest digester
 	cache  *keyCache
-	usage  usage
-	done   chan struct{} // closed by Close: stops the usage flusher
-	closed sync.WaitGroup
+	// lookupStmt finds a key by digest: prepared once, as a cache miss
+	// would otherwise parse the same SQL on every call.
+	lookupStmt *sql.Stmt
+	usage      usage
+	done       chan struct{} // closed by Close: stops the usage flusher
+	closed     sync.WaitGroup
 }
 
 // Open opens (creating if needed) the database at cfg.Path and brings its
@@ -102,17 +106,27 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.writer.Close()
 		return nil, fmt.Errorf("keystore: open: %w", err)
 	}
+	// Each connection has a page cache of its own: more connections than
+	// cores add memory, not throughput.
+	s.reader.SetMaxOpenConns(max(4, 2*runtime.GOMAXPROCS(0)))
 	if err := s.migrate(ctx); err != nil {
 		s.reader.Close()
 		s.writer.Close()
 		return nil, fmt.Errorf("keystore: migrate %s: %w", cfg.Path, err)
 	}
+	if s.lookupStmt, err = s.reader.PrepareContext(ctx, `SELECT `+keyColumns+` FROM keys WHERE digest = ?`); err != nil {
+		s.reader.Close()
+		s.writer.Close()
+		return nil, fmt.Errorf("keystore: %w", err)
+	}
 	if s.cache, err = newKeyCache(ctx, s.reader, cfg.Path); err != nil {
+		s.lookupStmt.Close()
 		s.reader.Close()
 		s.writer.Close()
 		return nil, fmt.Errorf("keystore: %w", err)
 	}
 	s.usage.pending = map[string]time.Time{}
+	s.usage.full = make(chan struct{}, 1)
 	s.done = make(chan struct{})
 	s.closed.Add(1)
 	go func() {
@@ -132,7 +146,7 @@ func (s *Store) Close() error {
 	}
 	close(s.done)
 	s.closed.Wait()
-	return errors.Join(s.flushUsage(context.Background()), s.cache.close(), s.reader.Close(), s.writer.Close())
+	return errors.Join(s.flushUsage(context.Background()), s.cache.close(), s.lookupStmt.Close(), s.reader.Close(), s.writer.Close())
 }
 
 func dsn(path, query string) string {

@@ -11,16 +11,27 @@ import (
 // database is accurate to this, and verification itself writes nothing.
 const lastUsedFlush = time.Minute
 
+// maxPendingUses bounds the uses kept in memory: past it, the flusher is
+// woken early, so a load over many keys cannot grow the map for a minute.
+const maxPendingUses = 10_000
+
 // usage collects when keys were last used, for a batched write.
 type usage struct {
 	mu      sync.Mutex
 	pending map[string]time.Time // key id -> last successful verification
+	full    chan struct{}        // signalled when pending reaches maxPendingUses
 }
 
 func (u *usage) record(id string, at time.Time) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	u.pending[id] = at
+	if len(u.pending) >= maxPendingUses {
+		select {
+		case u.full <- struct{}{}:
+		default: // a flush is already due
+		}
+	}
 }
 
 // apply shows a use not yet written, so every result agrees with the last
@@ -68,7 +79,8 @@ func (s *Store) flushUsage(ctx context.Context) error {
 	return nil
 }
 
-// flushUsageEvery writes recorded uses every interval until done closes.
+// flushUsageEvery writes recorded uses every interval, or sooner when too
+// many are pending, until done closes.
 func (s *Store) flushUsageEvery(interval time.Duration, done <-chan struct{}) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -77,9 +89,10 @@ func (s *Store) flushUsageEvery(interval time.Duration, done <-chan struct{}) {
 		case <-done:
 			return
 		case <-t.C:
-			// A failed flush puts nothing back: last_used_at is a hint, and
-			// the next verification records the key again.
-			_ = s.flushUsage(context.Background())
+		case <-s.usage.full:
 		}
+		// A failed flush puts nothing back: last_used_at is a hint, and the
+		// next verification records the key again.
+		_ = s.flushUsage(context.Background())
 	}
 }

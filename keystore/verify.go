@@ -95,7 +95,7 @@ func (s *Store) lookup(ctx context.Context, digest []byte, now time.Time) (Key, 
 		return Key{}, false, err
 	}
 	if !ok {
-		row := s.reader.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM keys WHERE digest = ?`, digest)
+		row := s.lookupStmt.QueryRowContext(ctx, digest)
 		k, _, err := scanKey(row, now)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):

@@ -3,6 +3,7 @@ package keystore
 import (
 	"context"
 	"runtime"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -149,5 +150,30 @@ func TestVerifyWithPepper(t *testing.T) {
 	defer plain.Close()
 	if v, err := plain.Verify(context.Background(), stdio, k.Secret); err != nil || v.Valid {
 		t.Fatalf("verified without the pepper: %+v, %v", v, err)
+	}
+}
+
+// Past maxPendingUses recorded uses, the flusher is woken at once rather
+// than at the end of its minute, so memory stays bounded under a load over
+// many keys.
+func TestUsageWakesFlusherWhenFull(t *testing.T) {
+	u := usage{pending: map[string]time.Time{}, full: make(chan struct{}, 1)}
+	now := testEpoch
+	for i := range maxPendingUses - 1 {
+		u.record(strconv.Itoa(i), now)
+	}
+	select {
+	case <-u.full:
+		t.Fatal("woken before the limit")
+	default:
+	}
+	u.record("last", now)
+	select {
+	case <-u.full:
+	default:
+		t.Fatal("not woken at the limit")
+	}
+	if got := len(u.take()); got != maxPendingUses {
+		t.Fatalf("took %d uses, want %d", got, maxPendingUses)
 	}
 }
